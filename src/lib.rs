@@ -1,0 +1,30 @@
+//! veille: a job-offer watch daemon.
+//!
+//! The modules follow the data, in pipeline order:
+//!
+//! - [`config`]: the TOML watchlist, read and compiled into checked values
+//!   (every problem reported as `FILE:LINE:COL`);
+//! - [`schedule`]: crontab(5) schedules in a time zone, poll backoff;
+//! - [`fetch`]: the one HTTP client: conditional GET, per-host politeness,
+//!   body cap, timeouts;
+//! - [`source`]: one adapter per source kind, each turning its wire format
+//!   into [`offer::Item`]s;
+//! - [`normalise`]: canonical URLs, HTML to plain text, body decoding;
+//! - [`store`]: sled: offers, dedupe keys, source state, channel queues;
+//! - [`matcher`]: the profile query language, evaluated on each new offer;
+//! - [`notify`]: digests and the channels that deliver them;
+//! - [`pipeline`]: one poll cycle, the only place that knows this order;
+//! - [`cli`] and [`logs`]: the command line around it.
+
+pub mod config;
+pub mod schedule;
+pub mod fetch;
+pub mod offer;
+pub mod source;
+pub mod normalise;
+pub mod store;
+pub mod matcher;
+pub mod notify;
+pub mod pipeline;
+pub mod cli;
+pub mod logs;

@@ -1,0 +1,295 @@
+//! One poll cycle, in the contract's order: fetch → adapt → store → match →
+//! queue. The only module that knows that order.
+//!
+//! Each source is fetched and parsed on its own; a failure is recorded
+//! against its name and the cycle goes on. One source's results are written
+//! with one atomic batch (offers, dedupe keys, queue entries, state), and the
+//! store is flushed once the cycle is done, before anything is reported.
+
+use std::collections::HashSet;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use tracing::{debug, info, warn};
+
+use crate::config::{Config, Profile, Source};
+use crate::fetch::{Fetched, Fetcher};
+use crate::matcher::{Indexed, OfferText};
+use crate::offer::{Item, Offer};
+use crate::source::{self, SourceError};
+use crate::store::{Hit, Ingest, ProfileState, QueueEntry, Store, StoreError, StoredOffer, Writer};
+
+/// What happened to one source in a cycle.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A body was parsed: `items` read, `new` of them new offers.
+    Ok { items: usize, new: usize },
+    NotModified,
+    Failed(String),
+}
+
+/// The result of a cycle.
+#[derive(Debug, Default)]
+pub struct PollReport {
+    /// New offers, in the order first seen, with every source that gave them.
+    pub new: Vec<Offer>,
+    pub outcomes: Vec<(String, Outcome)>,
+    /// Matches queued (offer × profile).
+    pub matches: usize,
+}
+
+impl PollReport {
+    pub fn failed(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|(_, o)| matches!(o, Outcome::Failed(_)))
+            .count()
+    }
+}
+
+/// Fetches and parses one source, without touching the store.
+pub async fn fetch_source(
+    fetcher: &Fetcher,
+    source: &Source,
+    validators: Option<&crate::fetch::Validators>,
+) -> Result<Option<(Vec<Item>, crate::fetch::Validators)>, SourceError> {
+    match fetcher.get(&source.url, validators).await? {
+        Fetched::NotModified => Ok(None),
+        Fetched::Body(body) => {
+            let items = source::parse(source, &body)?;
+            Ok(Some((items, body.validators)))
+        }
+    }
+}
+
+/// Runs one poll cycle over `sources` (all when empty).
+pub async fn poll(
+    config: &Config,
+    store: &Store,
+    fetcher: &Fetcher,
+    only: &[String],
+) -> Result<PollReport, StoreError> {
+    let started = Instant::now();
+    let now = Utc::now();
+    if let Ok(retention) = chrono::Duration::from_std(config.daemon.retention) {
+        let forgotten = store.forget_before(now - retention)?;
+        if forgotten > 0 {
+            info!(forgotten, "Forgot offers older than the retention.");
+        }
+    }
+    let mut report = PollReport::default();
+    backfill(config, store, now, &mut report)?;
+
+    let selected: Vec<&Source> = config
+        .sources
+        .iter()
+        .filter(|s| only.is_empty() || only.contains(&s.name))
+        .collect();
+    let mut results = futures_util::stream::iter(selected.into_iter().map(|source| async move {
+        let state = store.source_state(&source.name);
+        let validators = match &state {
+            Ok(st) if st.url.as_deref() == Some(source.url.as_str()) => Some(st.validators.clone()),
+            _ => None,
+        };
+        let result = fetch_source(fetcher, source, validators.as_ref()).await;
+        (source, result)
+    }))
+    .buffer_unordered(config.daemon.concurrency);
+
+    let mut new_ids: Vec<String> = Vec::new();
+    let mut seen_new: HashSet<String> = HashSet::new();
+    while let Some((source, result)) = results.next().await {
+        let mut w = store.writer();
+        let mut state = w.source_state(&source.name)?;
+        state.last_poll = Some(now);
+        let outcome = match result {
+            Ok(None) => {
+                debug!(source = %source.name, "Not modified.");
+                state.last_success = Some(now);
+                state.consecutive_failures = 0;
+                state.failing_since = None;
+                state.last_error = None;
+                Outcome::NotModified
+            }
+            Ok(Some((items, validators))) => {
+                let count = items.len();
+                let mut new = 0;
+                w.put_source_state(&source.name, &state)?;
+                for item in items {
+                    if let Some(id) = ingest(config, &mut w, source, item, now, &mut report)? {
+                        new += 1;
+                        if seen_new.insert(id.clone()) {
+                            new_ids.push(id);
+                        }
+                    }
+                }
+                // ingest() updated the offer count; read it back before the rest.
+                state = w.source_state(&source.name)?;
+                state.last_poll = Some(now);
+                state.last_success = Some(now);
+                state.consecutive_failures = 0;
+                state.failing_since = None;
+                state.last_error = None;
+                state.validators = validators;
+                state.url = Some(source.url.to_string());
+                state.last_items = Some(count);
+                debug!(source = %source.name, items = count, new, "Fetched.");
+                Outcome::Ok { items: count, new }
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                warn!(source = %source.name, error = %reason, "Source failed.");
+                state.consecutive_failures += 1;
+                state.failing_since.get_or_insert(now);
+                state.last_error = Some(reason.clone());
+                Outcome::Failed(reason)
+            }
+        };
+        w.put_source_state(&source.name, &state)?;
+        w.commit()?;
+        report.outcomes.push((source.name.clone(), outcome));
+    }
+    drop(results);
+    store.flush()?;
+
+    for id in new_ids {
+        if let Some(stored) = store.offer(&id)? {
+            report.new.push(stored.offer);
+        }
+    }
+    let ok = report
+        .outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, Outcome::Ok { .. }))
+        .count();
+    let not_modified = report
+        .outcomes
+        .iter()
+        .filter(|(_, o)| *o == Outcome::NotModified)
+        .count();
+    info!(
+        ok,
+        not_modified,
+        failed = report.failed(),
+        new = report.new.len(),
+        matches = report.matches,
+        duration_ms = started.elapsed().as_millis() as u64,
+        "Poll cycle done."
+    );
+    Ok(report)
+}
+
+/// Stores one item; when it is a new offer, matches it against every profile
+/// that reads `source` and queues the matches. Returns the id of a new offer.
+fn ingest(
+    config: &Config,
+    w: &mut Writer<'_>,
+    source: &Source,
+    item: Item,
+    now: DateTime<Utc>,
+    report: &mut PollReport,
+) -> Result<Option<String>, StoreError> {
+    let Ingest::New(mut stored) = w.ingest(&source.name, item, now)? else {
+        return Ok(None);
+    };
+    if stored.offer.valid_through.is_some_and(|t| t < now) {
+        // Expired before we saw it: remembered for dedupe, never announced.
+        return Ok(None);
+    }
+    let profiles = config.profiles.iter().filter(|p| p.reads(&source.name));
+    report.matches += match_and_queue(w, &mut stored, profiles, now)?;
+    Ok(Some(stored.offer.id.clone()))
+}
+
+/// Evaluates `profiles` on an offer, records the hits on it and queues them
+/// on every channel of each matching profile. Returns the number of matches.
+fn match_and_queue<'p>(
+    w: &mut Writer<'_>,
+    stored: &mut StoredOffer,
+    profiles: impl Iterator<Item = &'p Profile>,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let offer = &stored.offer;
+    let indexed = Indexed::new(&OfferText {
+        title: &offer.title,
+        company: offer.company.as_deref(),
+        location: offer.location.as_deref(),
+        contract: offer.contract.as_deref(),
+        tags: &offer.tags,
+        summary: offer.summary.as_deref(),
+        remote: offer.remote,
+    });
+    let mut n = 0;
+    for profile in profiles {
+        if stored.hits.contains_key(&profile.name) {
+            continue;
+        }
+        let Some(m) = profile.matcher.evaluate(&indexed) else {
+            continue;
+        };
+        n += 1;
+        stored.hits.insert(
+            profile.name.clone(),
+            Hit {
+                score: m.score,
+                words: m.words,
+            },
+        );
+        stored.offer.matches.push(profile.name.clone());
+        let entry = QueueEntry {
+            offer: stored.offer.id.clone(),
+            queued: now,
+        };
+        for channel in &profile.channels {
+            w.enqueue(&profile.name, &channel.id, &entry)?;
+        }
+    }
+    if n > 0 {
+        w.put_offer(stored)?;
+    }
+    Ok(n)
+}
+
+/// Matches each profile seen for the first time against the offers first
+/// seen within its `backfill`, once.
+fn backfill(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+    report: &mut PollReport,
+) -> Result<(), StoreError> {
+    let mut w = store.writer();
+    for profile in &config.profiles {
+        if store.profile_state(&profile.name)?.is_some() {
+            continue;
+        }
+        let since = chrono::Duration::from_std(profile.backfill)
+            .map(|d| now - d)
+            .unwrap_or(now);
+        let mut matched = 0;
+        if since < now {
+            let recent: Vec<String> = store
+                .offers_newest()
+                .take_while(|o| o.as_ref().is_err() || o.as_ref().is_ok_and(|o| o.offer.first_seen >= since))
+                .map(|o| o.map(|o| o.offer.id))
+                .collect::<Result<_, _>>()?;
+            for id in recent {
+                // Through the writer: another new profile may have matched it already.
+                let Some(mut stored) = w.offer(&id)? else {
+                    continue;
+                };
+                if !stored.offer.sources.iter().any(|s| profile.reads(s))
+                    || stored.offer.valid_through.is_some_and(|t| t < now)
+                {
+                    continue;
+                }
+                matched += match_and_queue(&mut w, &mut stored, std::iter::once(profile), now)?;
+            }
+            info!(profile = %profile.name, matched, "Backfilled a new profile.");
+        }
+        report.matches += matched;
+        w.put_profile_state(&profile.name, &ProfileState { added: now })?;
+    }
+    w.commit()
+}
