@@ -308,30 +308,30 @@ impl Cx<'_> {
         if let Some((span, t)) = top.table(self, "smtp") {
             self.smtp(Table::new(span, t, "[smtp]"));
         }
-        let mut sources = Vec::new();
+        let mut kept = Vec::new();
         let mut names: BTreeMap<String, Range<usize>> = BTreeMap::new();
+        let mut seen = Vec::new();
         for (span, t) in top.tables(self, "board") {
-            if let Some(s) = self.board(Table::new(span.clone(), t, "[[board]]"), &daemon) {
-                sources.push((span, s));
-            }
+            let (name, source) = self.board(Table::new(span, t, "[[board]]"), &daemon);
+            seen.extend(name);
+            kept.extend(source);
         }
         for (span, t) in top.tables(self, "company") {
-            if let Some(s) = self.company(Table::new(span.clone(), t, "[[company]]"), &daemon) {
-                sources.push((span, s));
-            }
+            seen.extend(self.company(Table::new(span, t, "[[company]]"), &daemon));
         }
-        let mut kept = Vec::new();
-        for (span, (name_span, source)) in sources {
-            if let Some(first) = names.get(&source.name) {
+        for name in seen {
+            if let Some(first) = names.get(name.get_ref()) {
                 let (line, _) = line_col(self.src, first.start);
                 self.err(
-                    &name_span,
-                    format!("the name `{}` is already used on line {line}; board and company names must be unique", source.name),
+                    &name.span(),
+                    format!(
+                        "the name `{}` is already used on line {line}; board and company names must be unique",
+                        name.get_ref()
+                    ),
                 );
             } else {
-                names.insert(source.name.clone(), span);
+                names.insert(name.get_ref().clone(), name.span());
             }
-            kept.push(source);
         }
         let source_names: HashSet<&str> = kept.iter().map(|s| s.name.as_str()).collect();
         let mut profiles = Vec::new();
@@ -537,7 +537,7 @@ impl Cx<'_> {
         }
     }
 
-    fn board(&mut self, mut t: Table<'_, '_>, daemon: &Daemon) -> Option<(Range<usize>, Source)> {
+    fn board(&mut self, mut t: Table<'_, '_>, daemon: &Daemon) -> (Option<Spanned<String>>, Option<Source>) {
         let name = self.name(&mut t);
         let kind = self.one_kind(&mut t, &["feed", "page", "mastodon", "bluesky"]);
         let when = self.when(&mut t, daemon);
@@ -561,17 +561,16 @@ impl Cx<'_> {
             self,
             &["name", "feed", "page", "mastodon", "bluesky", "hashtag", "account", "select", "every", "schedule"],
         );
-        let name = name?;
-        let (kind, url) = resolved?;
-        Some((
-            name.span(),
-            Source {
-                name: name.into_inner(),
+        let source = match (&name, resolved) {
+            (Some(name), Some((kind, url))) => Some(Source {
+                name: name.get_ref().clone(),
                 kind,
                 url,
                 when,
-            },
-        ))
+            }),
+            _ => None,
+        };
+        (name, source)
     }
 
     fn mastodon(
@@ -624,11 +623,11 @@ impl Cx<'_> {
         }
     }
 
-    fn company(&mut self, mut t: Table<'_, '_>, daemon: &Daemon) -> Option<(Range<usize>, Source)> {
+    fn company(&mut self, mut t: Table<'_, '_>, daemon: &Daemon) -> Option<Spanned<String>> {
         let kinds = [
             "careers", "greenhouse", "lever", "ashby", "workable", "recruitee", "smartrecruiters", "personio",
         ];
-        self.name(&mut t);
+        let name = self.name(&mut t);
         if let Some((key, v)) = self.one_kind(&mut t, &kinds) {
             self.err(&v.span(), format!("`{key}` companies are not supported by this version of veille yet"));
         }
@@ -639,7 +638,7 @@ impl Cx<'_> {
         let mut allowed = kinds.to_vec();
         allowed.extend(["name", "select", "every", "schedule"]);
         t.finish(self, &allowed);
-        None
+        name
     }
 
     fn patterns(&mut self, t: &mut Table<'_, '_>, key: &str) -> Vec<Pattern> {

@@ -49,7 +49,7 @@ colour = "red"
     for l in &lines {
         assert!(l.starts_with(&format!("{file}:")), "{l}");
     }
-    for needle in [":9:8: `ftp://example.org/x` is not an http(s) URL", ":10:9: `often` is not a duration", ":13:8: the name `a` is already used", ":15:12: invalid day-of-week", ":19:9: in the query:", ":20:12: no board or company is named `zzz`", ":21:1: unknown key `colour`"] {
+    for needle in [":9:8: `ftp://example.org/x` is not an http(s) URL", ":10:9: `often` is not a duration", ":13:8: the name `a` is already used", ":15:12: invalid day-of-week", ":19:10: in the query: unclosed quote", ":20:12: no board or company is named `zzz`", ":21:1: unknown key `colour`"] {
         assert!(err.contains(needle), "missing {needle:?} in\n{err}");
     }
     assert!(stdout(&out).is_empty());

@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -42,65 +44,42 @@ impl Route {
     }
 }
 
-/// A fixture server on an ephemeral loopback port.
+/// A fixture server on an ephemeral loopback port: one thread per
+/// connection, one request per connection (`Connection: close`), so a test
+/// sees exactly what it serves.
 pub struct Server {
     pub base: String,
     routes: Arc<Mutex<HashMap<String, Route>>>,
     hits: Arc<Mutex<HashMap<String, (usize, usize)>>>,
-    server: Arc<tiny_http::Server>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    addr: std::net::SocketAddr,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Server {
     pub fn start() -> Server {
-        let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").expect("bind loopback"));
-        let port = server.server_addr().to_ip().expect("ip listener").port();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().unwrap();
         let routes: Arc<Mutex<HashMap<String, Route>>> = Arc::default();
         let hits: Arc<Mutex<HashMap<String, (usize, usize)>>> = Arc::default();
-        let (s, r, h) = (server.clone(), routes.clone(), hits.clone());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (r, h, st) = (routes.clone(), hits.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
-            for req in s.incoming_requests() {
-                let path = req.url().to_string();
-                let route = r.lock().unwrap().get(&path).cloned();
-                let if_none_match = req
-                    .headers()
-                    .iter()
-                    .find(|h| h.field.equiv("If-None-Match"))
-                    .map(|h| h.value.as_str().to_string());
-                let response = match route {
-                    None => tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404),
-                    Some(route) => {
-                        let not_modified = route.etag.is_some() && route.etag == if_none_match;
-                        {
-                            let mut hits = h.lock().unwrap();
-                            let e = hits.entry(path.clone()).or_default();
-                            e.0 += 1;
-                            if not_modified {
-                                e.1 += 1;
-                            }
-                        }
-                        let mut resp = if not_modified {
-                            tiny_http::Response::from_data(Vec::new()).with_status_code(304)
-                        } else {
-                            tiny_http::Response::from_data(route.body.clone()).with_status_code(route.status)
-                        };
-                        resp.add_header(
-                            tiny_http::Header::from_bytes("Content-Type", route.content_type.as_bytes()).unwrap(),
-                        );
-                        if let Some(tag) = &route.etag {
-                            resp.add_header(tiny_http::Header::from_bytes("ETag", tag.as_bytes()).unwrap());
-                        }
-                        resp
-                    }
-                };
-                let _ = req.respond(response);
+            for conn in listener.incoming() {
+                if st.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let (r, h) = (r.clone(), h.clone());
+                std::thread::spawn(move || serve(conn, &r, &h));
             }
         });
         Server {
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("http://{addr}"),
             routes,
             hits,
-            server,
+            stop,
+            addr,
             thread: Some(thread),
         }
     }
@@ -125,9 +104,75 @@ impl Server {
     }
 }
 
+fn serve(mut conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, hits: &Mutex<HashMap<String, (usize, usize)>>) {
+    let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let mut if_none_match = None;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':')
+            && k.eq_ignore_ascii_case("if-none-match")
+        {
+            if_none_match = Some(v.trim().to_string());
+        }
+    }
+    let route = routes.lock().unwrap().get(&path).cloned();
+    let (status, body, mut headers) = match route {
+        None => (404, b"not found".to_vec(), Vec::new()),
+        Some(route) => {
+            let not_modified = route.etag.is_some() && route.etag == if_none_match;
+            {
+                let mut hits = hits.lock().unwrap();
+                let e = hits.entry(path.clone()).or_default();
+                e.0 += 1;
+                if not_modified {
+                    e.1 += 1;
+                }
+            }
+            let mut headers = vec![format!("Content-Type: {}", route.content_type)];
+            if let Some(tag) = &route.etag {
+                headers.push(format!("ETag: {tag}"));
+            }
+            if not_modified {
+                (304, Vec::new(), headers)
+            } else {
+                (route.status, route.body, headers)
+            }
+        }
+    };
+    headers.push(format!("Content-Length: {}", body.len()));
+    headers.push("Connection: close".into());
+    let head = format!("HTTP/1.1 {status} {}\r\n{}\r\n\r\n", reason(status), headers.join("\r\n"));
+    let _ = conn.write_all(head.as_bytes());
+    let _ = conn.write_all(&body);
+    let _ = conn.flush();
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        304 => "Not Modified",
+        404 => "Not Found",
+        410 => "Gone",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
-        self.server.unblock();
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
