@@ -182,39 +182,34 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
                 return Ok(usage(&format!("no board or company is named `{name}`")));
             };
             let fetcher = Fetcher::new(&config.daemon).context("cannot build the HTTP client")?;
-            let result = runtime()?.block_on(pipeline::fetch_source(&fetcher, source, None));
+            let state = crate::store::SourceState::default();
+            let result = runtime()?.block_on(crate::source::fetch(&fetcher, source, &state));
             match result {
-                Ok(items) => {
-                    let items = items.map(|(i, _)| i).unwrap_or_default();
+                Ok(y) => {
+                    let y = y.unwrap_or_default();
+                    let items = y.items;
                     let mut out = std::io::stdout().lock();
                     let now = Utc::now();
                     for (n, item) in items.iter().enumerate() {
-                        let offer = Offer {
-                            id: format!("{}-{}", source.name, n + 1),
-                            title: item.title.clone(),
-                            company: item.company.clone(),
-                            location: item.location.clone(),
-                            url: item.url.clone(),
-                            published: item.published,
-                            first_seen: now,
-                            summary: item.summary.clone(),
-                            remote: item.remote,
-                            contract: item.contract.clone(),
-                            sources: vec![source.name.clone()],
-                            matches: Vec::new(),
-                            tags: item.tags.clone(),
-                            valid_through: item.valid_through,
-                        };
+                        let offer = Offer::from_item(
+                            item.clone(),
+                            format!("{}-{}", source.name, n + 1),
+                            now,
+                            &source.name,
+                        );
                         print_offer(&mut out, &offer, *json)?;
                     }
                     if !json {
+                        for note in &y.notes {
+                            writeln!(out, "{}: {note}", source.name)?;
+                        }
                         writeln!(
                             out,
                             "{}: {} offer{} from {} ({})",
                             source.name,
                             items.len(),
                             plural(items.len()),
-                            source.url,
+                            if y.url.is_empty() { source.url.to_string() } else { y.url.clone() },
                             source.kind.key()
                         )?;
                     }

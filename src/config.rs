@@ -22,6 +22,8 @@ use url::Url;
 use crate::matcher::{Matcher, Pattern, ProfileSpec, Query};
 use crate::notify::digest::Language;
 use crate::schedule::Schedule;
+use crate::source::ats::{self, Ats};
+use crate::source::page::Selectors;
 
 /// Default poll interval of a source.
 pub const DEFAULT_EVERY: Duration = Duration::from_secs(30 * 60);
@@ -76,15 +78,26 @@ pub struct Source {
     /// The URL fetched.
     pub url: Url,
     pub when: When,
+    /// For a `[[company]]`: its name, the company of offers that name none.
+    pub company: Option<String>,
 }
 
 /// What a source is, and so which adapter reads it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum SourceKind {
     /// RSS, Atom or JSON Feed.
     Feed,
     /// A Mastodon hashtag or account, read through the instance's public RSS.
     Mastodon,
+    /// A Bluesky profile's RSS; a handle is resolved to its DID first.
+    Bluesky { handle: Option<String> },
+    /// An HTML job board: JSON-LD JobPostings, and the selectors if given.
+    Page(Option<Selectors>),
+    /// A company's careers page: JSON-LD JobPostings, and the selectors if given.
+    Careers(Option<Selectors>),
+    /// An applicant-tracking system's public API. `detected` when the
+    /// watchlist gave a careers URL on that ATS's board.
+    Ats { ats: Ats, detected: bool },
 }
 
 impl SourceKind {
@@ -93,7 +106,16 @@ impl SourceKind {
         match self {
             SourceKind::Feed => "feed",
             SourceKind::Mastodon => "mastodon",
+            SourceKind::Bluesky { .. } => "bluesky",
+            SourceKind::Page(_) => "page",
+            SourceKind::Careers(_) => "careers",
+            SourceKind::Ats { ats, .. } => ats.key(),
         }
+    }
+
+    /// Whether robots.txt applies (pages a person would browse, not APIs or feeds).
+    pub fn honours_robots(&self) -> bool {
+        matches!(self, SourceKind::Page(_) | SourceKind::Careers(_))
     }
 }
 
@@ -317,7 +339,9 @@ impl Cx<'_> {
             kept.extend(source);
         }
         for (span, t) in top.tables(self, "company") {
-            seen.extend(self.company(Table::new(span, t, "[[company]]"), &daemon));
+            let (name, source) = self.company(Table::new(span, t, "[[company]]"), &daemon);
+            seen.extend(name);
+            kept.extend(source);
         }
         for name in seen {
             if let Some(first) = names.get(name.get_ref()) {
@@ -543,20 +567,25 @@ impl Cx<'_> {
         let when = self.when(&mut t, daemon);
         let hashtag = t.string(self, "hashtag");
         let account = t.string(self, "account");
+        let select = self.select(&mut t);
+        let is_page = matches!(kind, Some(("page", _)));
+        if !is_page && let Some(span) = t.key_span("select") {
+            self.err(&span, "[board.select] only applies to `page` boards");
+        }
+        if !matches!(kind, Some(("mastodon", _))) {
+            for (key, v) in [("hashtag", &hashtag), ("account", &account)] {
+                if let Some(v) = v {
+                    self.err(&v.span(), format!("`{key}` only applies to `mastodon` boards"));
+                }
+            }
+        }
         let resolved = match kind {
             Some(("feed", v)) => self.url(&v).map(|u| (SourceKind::Feed, u)),
+            Some(("page", v)) => self.url(&v).map(|u| (SourceKind::Page(select), u)),
             Some(("mastodon", v)) => self.mastodon(&t, &v, hashtag, account),
-            Some((key, v)) => {
-                self.err(&v.span(), format!("`{key}` boards are not supported by this version of veille yet"));
-                None
-            }
-            None => None,
+            Some(("bluesky", v)) => self.bluesky(&v),
+            Some((_, _)) | None => None,
         };
-        if let Some((_, sel)) = t.table(self, "select") {
-            let _ = sel;
-            let span = t.key_span("select").unwrap_or(t.span.clone());
-            self.err(&span, "[board.select] is not supported by this version of veille yet");
-        }
         t.finish(
             self,
             &["name", "feed", "page", "mastodon", "bluesky", "hashtag", "account", "select", "every", "schedule"],
@@ -567,10 +596,77 @@ impl Cx<'_> {
                 kind,
                 url,
                 when,
+                company: None,
             }),
             _ => None,
         };
         (name, source)
+    }
+
+    /// `[board.select]` / `[company.select]`, compiled.
+    fn select(&mut self, t: &mut Table<'_, '_>) -> Option<Selectors> {
+        let (span, table) = t.table(self, "select")?;
+        let mut st = Table::new(span.clone(), table, "[select]");
+        let item = st.string(self, "item");
+        let mut fields: Vec<Option<Spanned<String>>> = Vec::new();
+        for key in ["title", "link", "company", "location", "date"] {
+            fields.push(st.string(self, key));
+        }
+        let spans: Vec<(&str, Range<usize>)> = ["item", "title", "link", "company", "location", "date"]
+            .into_iter()
+            .filter_map(|k| st.entry(k).map(|(_, v)| (k, v.span())))
+            .collect();
+        let has_item = st.has("item");
+        st.finish(self, &["item", "title", "link", "company", "location", "date"]);
+        let Some(item) = item else {
+            if !has_item {
+                self.err(&span, "a select table needs `item`, the selector of one offer's element");
+            }
+            return None;
+        };
+        let f = |i: usize| fields[i].as_ref().map(|s| s.get_ref().as_str());
+        match Selectors::compile(item.get_ref(), f(0), f(1), f(2), f(3), f(4)) {
+            Ok(s) => Some(s),
+            Err(errors) => {
+                for e in errors {
+                    let at = spans
+                        .iter()
+                        .find(|(k, _)| *k == e.key)
+                        .map(|(_, s)| s.clone())
+                        .unwrap_or(span.clone());
+                    self.err(&at, format!("bad selector `{}`: {}", e.key, e.message));
+                }
+                None
+            }
+        }
+    }
+
+    /// `bluesky = "did:plc:…"`, a handle, or (tests, mirrors) a full feed URL.
+    fn bluesky(&mut self, v: &Spanned<String>) -> Option<(SourceKind, Url)> {
+        let raw = v.get_ref().trim().trim_start_matches('@');
+        if raw.contains("://") {
+            return self.url(v).map(|u| (SourceKind::Bluesky { handle: None }, u));
+        }
+        if raw.starts_with("did:") {
+            let url = Url::parse(&format!("https://bsky.app/profile/{raw}/rss")).ok()?;
+            return Some((SourceKind::Bluesky { handle: None }, url));
+        }
+        let ok = raw.contains('.')
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        if !ok {
+            self.err(&v.span(), format!("`{}` is neither a Bluesky handle (name.bsky.social) nor a DID (did:plc:…)", v.get_ref()));
+            return None;
+        }
+        // Placeholder until the handle is resolved at fetch time.
+        let url = Url::parse(&format!("https://bsky.app/profile/{raw}/rss")).ok()?;
+        Some((
+            SourceKind::Bluesky {
+                handle: Some(raw.to_ascii_lowercase()),
+            },
+            url,
+        ))
     }
 
     fn mastodon(
@@ -623,22 +719,53 @@ impl Cx<'_> {
         }
     }
 
-    fn company(&mut self, mut t: Table<'_, '_>, daemon: &Daemon) -> Option<Spanned<String>> {
+    fn company(&mut self, mut t: Table<'_, '_>, daemon: &Daemon) -> (Option<Spanned<String>>, Option<Source>) {
         let kinds = [
             "careers", "greenhouse", "lever", "ashby", "workable", "recruitee", "smartrecruiters", "personio",
         ];
         let name = self.name(&mut t);
-        if let Some((key, v)) = self.one_kind(&mut t, &kinds) {
-            self.err(&v.span(), format!("`{key}` companies are not supported by this version of veille yet"));
-        }
-        self.when(&mut t, daemon);
-        if t.has("select") {
-            t.mark_used("select");
+        let kind = self.one_kind(&mut t, &kinds);
+        let when = self.when(&mut t, daemon);
+        let select = self.select(&mut t);
+        let resolved = match kind {
+            Some(("careers", v)) => self.url(&v).map(|u| match ats::detect(&u) {
+                Some((ats, token)) => match ats.endpoint(&token) {
+                    Ok(api) => (SourceKind::Ats { ats, detected: true }, api),
+                    Err(_) => (SourceKind::Careers(select), u),
+                },
+                None => (SourceKind::Careers(select), u),
+            }),
+            Some((key, v)) => match Ats::from_key(key) {
+                Some(ats) => match ats.endpoint(v.get_ref()) {
+                    Ok(url) => Some((SourceKind::Ats { ats, detected: false }, url)),
+                    Err(e) => {
+                        self.err(&v.span(), format!("bad `{key}` board: {e}"));
+                        None
+                    }
+                },
+                None => None,
+            },
+            None => None,
+        };
+        if let Some((SourceKind::Ats { .. }, _)) = &resolved
+            && let Some(span) = t.key_span("select")
+        {
+            self.err(&span, "[company.select] only applies to `careers` pages");
         }
         let mut allowed = kinds.to_vec();
         allowed.extend(["name", "select", "every", "schedule"]);
         t.finish(self, &allowed);
-        name
+        let source = match (&name, resolved) {
+            (Some(name), Some((kind, url))) => Some(Source {
+                name: name.get_ref().clone(),
+                kind,
+                url,
+                when,
+                company: Some(name.get_ref().clone()),
+            }),
+            _ => None,
+        };
+        (name, source)
     }
 
     fn patterns(&mut self, t: &mut Table<'_, '_>, key: &str) -> Vec<Pattern> {

@@ -68,9 +68,14 @@ pub enum FetchError {
     Connect(String),
     #[error("the connection failed while reading the body: {0}")]
     Body(String),
+    #[error("robots.txt disallows {0}")]
+    Disallowed(String),
     #[error("request failed: {0}")]
     Other(String),
 }
+
+/// How long a host's robots.txt is trusted.
+pub const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// The one HTTP client of a run, with its per-host clock.
 pub struct Fetcher {
@@ -80,6 +85,10 @@ pub struct Fetcher {
     per_host_delay: Duration,
     /// Next instant a request to each host may start.
     next_slot: Mutex<HashMap<String, Instant>>,
+    /// robots.txt per origin, with when it was read; `None` allows all.
+    robots: tokio::sync::Mutex<HashMap<String, (Instant, Option<std::sync::Arc<texting_robots::Robot>>)>>,
+    /// The product token robots.txt rules are matched against.
+    agent: String,
 }
 
 impl Fetcher {
@@ -99,7 +108,53 @@ impl Fetcher {
             timeout: daemon.timeout,
             per_host_delay: daemon.per_host_delay,
             next_slot: Mutex::new(HashMap::new()),
+            robots: tokio::sync::Mutex::new(HashMap::new()),
+            agent: daemon
+                .user_agent
+                .split(['/', ' '])
+                .next()
+                .filter(|a| !a.is_empty())
+                .unwrap_or("veille")
+                .to_string(),
         })
+    }
+
+    /// Fails with [`FetchError::Disallowed`] when the origin's robots.txt
+    /// forbids `url` to us. A missing robots.txt (4xx) allows everything; one
+    /// that cannot be fetched (5xx, network) allows too, and is retried at
+    /// the next poll rather than cached.
+    pub async fn robots_allow(&self, url: &Url) -> Result<(), FetchError> {
+        let origin = url.origin().ascii_serialization();
+        let cached = {
+            let cache = self.robots.lock().await;
+            cache
+                .get(&origin)
+                .filter(|(at, _)| at.elapsed() < ROBOTS_TTL)
+                .map(|(_, r)| r.clone())
+        };
+        let robot = match cached {
+            Some(r) => r,
+            None => {
+                let Ok(robots_url) = url.join("/robots.txt") else {
+                    return Ok(());
+                };
+                let robot = match self.get(&robots_url, None).await {
+                    Ok(Fetched::Body(b)) => texting_robots::Robot::new(&self.agent, &b.bytes).ok().map(std::sync::Arc::new),
+                    Ok(Fetched::NotModified) => None,
+                    Err(FetchError::Status { status, .. }) if (400..500).contains(&status) => None,
+                    Err(e) => {
+                        tracing::debug!(origin = %origin, error = %e, "robots.txt unavailable; allowing.");
+                        return Ok(());
+                    }
+                };
+                self.robots.lock().await.insert(origin, (Instant::now(), robot.clone()));
+                robot
+            }
+        };
+        match robot {
+            Some(r) if !r.allowed(url.as_str()) => Err(FetchError::Disallowed(url.to_string())),
+            _ => Ok(()),
+        }
     }
 
     /// Waits for this host's turn: at most one request per `per_host_delay`.

@@ -125,9 +125,16 @@ const BLOCK_ELEMENTS: &[&str] = &[
     "ul",
 ];
 
+/// How much HTML [`html_to_text`] reads, in bytes. html5ever's tree
+/// builder takes time quadratic in nesting depth (64 KiB of nested `<div>`s
+/// take seconds), so hostile input must be bounded; 32 KiB of markup gives
+/// far more text than the 4000-character summaries veille keeps.
+pub const HTML_TO_TEXT_MAX_BYTES: usize = 32 * 1024;
+
 /// Plain text of an HTML fragment: tags stripped, `script`/`style` (and
 /// other non-text elements) dropped, entities decoded, block elements turned
-/// into word separators, whitespace collapsed as in [`plain`].
+/// into word separators, whitespace collapsed as in [`plain`]. Only the
+/// first [`HTML_TO_TEXT_MAX_BYTES`] of `html` are read.
 ///
 /// Text that is not really HTML survives: `salary < 30k` and `R&D` are kept,
 /// as an HTML5 parser treats a `<` not followed by a letter as text. A `<`
@@ -136,6 +143,9 @@ pub fn html_to_text(html: &str) -> String {
     if !html.contains(['<', '&']) {
         return plain(html);
     }
+    let html = html
+        .get(..floor_char_boundary(html, HTML_TO_TEXT_MAX_BYTES))
+        .unwrap_or(html);
     let fragment = Html::parse_fragment(html);
     let mut text = String::with_capacity(html.len());
     // An explicit stack rather than recursion: hostile input can nest
@@ -187,6 +197,17 @@ pub fn plain(s: &str) -> String {
     } else {
         out.nfc().collect()
     }
+}
+
+/// The largest char boundary of `s` not after byte `index`.
+fn floor_char_boundary(s: &str, index: usize) -> usize {
+    if index >= s.len() {
+        return s.len();
+    }
+    (0..=index)
+        .rev()
+        .find(|&i| s.is_char_boundary(i))
+        .unwrap_or(0)
 }
 
 /// `s` cut to at most `max` characters (never inside a character), with an
@@ -241,10 +262,13 @@ const UTF8: Charset = Charset::Whatwg(encoding_rs::UTF_8);
 /// declaration's `encoding` (or else an HTML `<meta charset>`) in the first
 /// KiB, and finally UTF-8. Invalid sequences become U+FFFD.
 ///
-/// Two departures from that order, both for servers that lie: a UTF-16 or
-/// UTF-32 label is ignored when the bytes are plainly one byte per ASCII
-/// character, and when the HTTP charset says UTF-8 but the body is not
-/// valid UTF-8, the document's own declaration is used instead.
+/// Three departures from that order, for servers and documents that lie
+/// or say nothing: a UTF-16 or UTF-32 label is ignored when the bytes are
+/// plainly one byte per ASCII character; when the HTTP charset says UTF-8
+/// but the body is not valid UTF-8, the document's own declaration is used
+/// instead; and a body that names no charset and is mostly invalid UTF-8
+/// is read as windows-1252 (a superset of ISO-8859-1), as browsers do,
+/// rather than riddled with U+FFFD.
 ///
 /// The XML declaration's `encoding` is rewritten to `utf-8` in the result,
 /// so that an XML parser reading the text does not decode it a second time.
@@ -272,14 +296,34 @@ fn detect_charset<'a>(body: &'a [u8], content_type: Option<&str>) -> (Charset, &
     let http = content_type
         .and_then(charset_param)
         .and_then(|label| charset_from_label(label, body));
+    let fallback = || {
+        if looks_single_byte(body) {
+            Charset::Whatwg(encoding_rs::WINDOWS_1252)
+        } else {
+            UTF8
+        }
+    };
     let charset = match http {
         Some(charset) if charset == UTF8 && std::str::from_utf8(body).is_err() => {
-            declared().unwrap_or(UTF8)
+            declared().unwrap_or_else(fallback)
         }
         Some(charset) => charset,
-        None => sniff_wide(body).or_else(declared).unwrap_or(UTF8),
+        None => sniff_wide(body).or_else(declared).unwrap_or_else(fallback),
     };
     (charset, body)
+}
+
+/// Whether `body` is not UTF-8 but a single-byte encoding: it has more
+/// invalid UTF-8 sequences than valid multi-byte ones. Latin-1 text makes
+/// the odd valid sequence by chance (`é` + NBSP + `»`); a UTF-8 body with a
+/// few bad bytes stays UTF-8.
+fn looks_single_byte(body: &[u8]) -> bool {
+    let (mut invalid, mut multibyte) = (0_usize, 0_usize);
+    for chunk in body.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += usize::from(!chunk.invalid().is_empty());
+    }
+    invalid > multibyte
 }
 
 fn charset_from_bom(body: &[u8]) -> Option<(Charset, usize)> {
@@ -434,7 +478,10 @@ fn meta_charset(body: &[u8]) -> Option<String> {
         let tag = tag.get(..find(tag, b">").unwrap_or(tag.len()))?;
         if let Some(at) = find(tag, b"charset=") {
             let value = tag.get(at + 8..)?;
-            let value = value.strip_prefix(b"\"").or_else(|| value.strip_prefix(b"'")).unwrap_or(value);
+            let value = value
+                .strip_prefix(b"\"")
+                .or_else(|| value.strip_prefix(b"'"))
+                .unwrap_or(value);
             let len = value
                 .iter()
                 .position(|&b| matches!(b, b'"' | b'\'' | b';' | b'/') || b.is_ascii_whitespace())
@@ -477,7 +524,11 @@ fn declare_utf8(text: Cow<'_, str>) -> Cow<'_, str> {
     };
     // The range is bounded by ASCII quotes, so it lies on char boundaries;
     // `get` keeps that an assumption rather than a panic.
-    match (text.get(range.clone()), text.get(..range.start), text.get(range.end..)) {
+    match (
+        text.get(range.clone()),
+        text.get(..range.start),
+        text.get(range.end..),
+    ) {
         (Some(label), _, _) if label.eq_ignore_ascii_case("utf-8") => text,
         (Some(_), Some(before), Some(after)) => Cow::Owned(format!("{before}utf-8{after}")),
         _ => text,
@@ -518,10 +569,16 @@ mod tests {
     #[test]
     fn canonical_url_drops_empty_query_and_fragment() {
         assert_eq!(canonical_url(&url("https://x.org/a?")), "https://x.org/a");
-        assert_eq!(canonical_url(&url("https://x.org/a?utm_source=rss#top")), "https://x.org/a");
+        assert_eq!(
+            canonical_url(&url("https://x.org/a?utm_source=rss#top")),
+            "https://x.org/a"
+        );
         assert_eq!(canonical_url(&url("https://x.org/a#")), "https://x.org/a");
         assert_eq!(canonical_url(&url("https://x.org/a?&&")), "https://x.org/a");
-        assert_eq!(canonical_url(&url("HTTPS://WWW.X.ORG")), "https://www.x.org/");
+        assert_eq!(
+            canonical_url(&url("HTTPS://WWW.X.ORG")),
+            "https://www.x.org/"
+        );
     }
 
     #[test]
@@ -564,7 +621,10 @@ mod tests {
             html_to_text("a<script>alert('x')</script>b<style>p{}</style> c"),
             "ab c"
         );
-        assert_eq!(html_to_text("<ul><li>one</li><li>two</li></ul>three"), "one two three");
+        assert_eq!(
+            html_to_text("<ul><li>one</li><li>two</li></ul>three"),
+            "one two three"
+        );
         assert_eq!(html_to_text("line<br>break<br/>again"), "line break again");
         assert_eq!(
             html_to_text("<table><tr><td>a</td><td>b</td></tr></table>"),
@@ -584,9 +644,13 @@ mod tests {
     }
 
     #[test]
-    fn html_to_text_handles_deep_nesting() {
-        let html = "<div>".repeat(100_000) + "deep" + &"</div>".repeat(100_000);
-        assert_eq!(html_to_text(&html), "deep");
+    fn html_to_text_bounds_hostile_input() {
+        // Deep enough to overflow a recursive walk, and to take minutes in
+        // html5ever if it were read whole.
+        let html = "<div>".repeat(100_000) + "deep";
+        assert_eq!(html_to_text(&html), "");
+        let html = "é".repeat(HTML_TO_TEXT_MAX_BYTES) + "<b>";
+        assert_eq!(html_to_text(&html).len(), HTML_TO_TEXT_MAX_BYTES);
     }
 
     #[test]
@@ -611,7 +675,13 @@ mod tests {
         assert_eq!(decode(b"\xFF\xFE\0\0a\0\0\0\xE9\0\0\0", None), "aé");
         assert_eq!(decode(b"\0\0\xFE\xFF\0\0\0a\0\0\0\xE9", None), "aé");
         // The BOM wins over the HTTP charset.
-        assert_eq!(decode(b"\xEF\xBB\xBFcaf\xC3\xA9", Some("text/xml; charset=iso-8859-1")), "café");
+        assert_eq!(
+            decode(
+                b"\xEF\xBB\xBFcaf\xC3\xA9",
+                Some("text/xml; charset=iso-8859-1")
+            ),
+            "café"
+        );
     }
 
     #[test]
@@ -622,7 +692,10 @@ mod tests {
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss>caf\u{e9}</rss>"
         );
         let body = b"<?xml version='1.0' encoding='windows-1252' ?>\n<a>\x93q\x94</a>";
-        assert_eq!(decode(body, None), "<?xml version='1.0' encoding='utf-8' ?>\n<a>\u{201c}q\u{201d}</a>");
+        assert_eq!(
+            decode(body, None),
+            "<?xml version='1.0' encoding='utf-8' ?>\n<a>\u{201c}q\u{201d}</a>"
+        );
     }
 
     #[test]
@@ -646,25 +719,67 @@ mod tests {
             .encode_utf16()
             .flat_map(u16::to_le_bytes)
             .collect();
-        assert_eq!(decode(&utf16le, None), "<?xml version=\"1.0\" encoding=\"utf-8\"?><a>é</a>");
-        let utf16be: Vec<u8> = "<a>é</a>".encode_utf16().flat_map(u16::to_be_bytes).collect();
-        assert_eq!(decode(&utf16be, Some("text/xml; charset=utf-16")), "<a>é</a>");
-        let utf32be: Vec<u8> = "<a>é</a>".chars().flat_map(|c| u32::from(c).to_be_bytes()).collect();
+        assert_eq!(
+            decode(&utf16le, None),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><a>é</a>"
+        );
+        let utf16be: Vec<u8> = "<a>é</a>"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        assert_eq!(
+            decode(&utf16be, Some("text/xml; charset=utf-16")),
+            "<a>é</a>"
+        );
+        let utf32be: Vec<u8> = "<a>é</a>"
+            .chars()
+            .flat_map(|c| u32::from(c).to_be_bytes())
+            .collect();
         assert_eq!(decode(&utf32be, None), "<a>é</a>");
         // ASCII bytes declared as UTF-16: the declaration is wrong.
         let body = b"<?xml version=\"1.0\" encoding=\"utf-16\"?><a>caf\xC3\xA9</a>";
-        assert_eq!(decode(body, None), "<?xml version=\"1.0\" encoding=\"utf-8\"?><a>café</a>");
-        assert_eq!(decode(b"<a>caf\xC3\xA9</a>", Some("text/xml; charset=utf-16")), "<a>café</a>");
+        assert_eq!(
+            decode(body, None),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><a>café</a>"
+        );
+        assert_eq!(
+            decode(b"<a>caf\xC3\xA9</a>", Some("text/xml; charset=utf-16")),
+            "<a>café</a>"
+        );
     }
 
     #[test]
     fn decode_fallbacks() {
-        assert!(matches!(decode(b"<a>caf\xC3\xA9</a>", None), Cow::Borrowed(_)));
-        assert_eq!(decode(b"<a>caf\xE9</a>", None), "<a>caf\u{fffd}</a>");
+        assert!(matches!(
+            decode(b"<a>caf\xC3\xA9</a>", None),
+            Cow::Borrowed(_)
+        ));
+        // Undeclared and not UTF-8 at all: windows-1252.
+        assert_eq!(
+            decode(b"<a>caf\xE9 \x93q\x94</a>", None),
+            "<a>caf\u{e9} \u{201c}q\u{201d}</a>"
+        );
+        assert_eq!(
+            decode(b"<a>caf\xE9</a>", Some("text/xml; charset=utf-8")),
+            "<a>caf\u{e9}</a>"
+        );
+        // Latin-1 that happens to contain a valid UTF-8 sequence (E9 A0 BB).
+        assert_eq!(
+            decode(b"\xAB\xA0dou\xE9\xA0\xBB, r\xE9el", None),
+            "\u{ab}\u{a0}dou\u{e9}\u{a0}\u{bb}, r\u{e9}el"
+        );
+        // Mostly UTF-8 with a stray byte: UTF-8, the stray byte replaced.
+        assert_eq!(
+            decode(b"<a>caf\xC3\xA9 \xE9</a>", None),
+            "<a>caf\u{e9} \u{fffd}</a>"
+        );
         assert_eq!(decode(b"x", Some("text/xml; charset=bogus")), "x");
         assert_eq!(decode(b"", None), "");
         assert_eq!(
-            decode(b"<html><head><meta charset=\"windows-1251\"></head>\xCF\xF0\xE8", Some("text/html")),
+            decode(
+                b"<html><head><meta charset=\"windows-1251\"></head>\xCF\xF0\xE8",
+                Some("text/html")
+            ),
             "<html><head><meta charset=\"windows-1251\"></head>При"
         );
         assert_eq!(
@@ -676,11 +791,17 @@ mod tests {
         );
         // An `encoding` inside another attribute's value is not the encoding.
         assert_eq!(
-            decode(b"<?xml version=\"encoding='latin1'\"?><a>caf\xC3\xA9</a>", None),
+            decode(
+                b"<?xml version=\"encoding='latin1'\"?><a>caf\xC3\xA9</a>",
+                None
+            ),
             "<?xml version=\"encoding='latin1'\"?><a>café</a>"
         );
         // A stylesheet PI is not a declaration.
-        assert_eq!(decode(b"<?xml-stylesheet encoding=\"latin1\"?>\xC3\xA9", None), "<?xml-stylesheet encoding=\"latin1\"?>é");
+        assert_eq!(
+            decode(b"<?xml-stylesheet encoding=\"latin1\"?>\xC3\xA9", None),
+            "<?xml-stylesheet encoding=\"latin1\"?>é"
+        );
     }
 
     #[test]

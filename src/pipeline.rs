@@ -14,10 +14,10 @@ use futures_util::StreamExt;
 use tracing::{debug, info, warn};
 
 use crate::config::{Config, Profile, Source};
-use crate::fetch::{Fetched, Fetcher};
+use crate::fetch::Fetcher;
 use crate::matcher::{Indexed, OfferText};
 use crate::offer::{Item, Offer};
-use crate::source::{self, SourceError};
+use crate::source;
 use crate::store::{Hit, Ingest, ProfileState, QueueEntry, Store, StoreError, StoredOffer, Writer};
 
 /// What happened to one source in a cycle.
@@ -48,21 +48,6 @@ impl PollReport {
     }
 }
 
-/// Fetches and parses one source, without touching the store.
-pub async fn fetch_source(
-    fetcher: &Fetcher,
-    source: &Source,
-    validators: Option<&crate::fetch::Validators>,
-) -> Result<Option<(Vec<Item>, crate::fetch::Validators)>, SourceError> {
-    match fetcher.get(&source.url, validators).await? {
-        Fetched::NotModified => Ok(None),
-        Fetched::Body(body) => {
-            let items = source::parse(source, &body)?;
-            Ok(Some((items, body.validators)))
-        }
-    }
-}
-
 /// Runs one poll cycle over `sources` (all when empty).
 pub async fn poll(
     config: &Config,
@@ -87,12 +72,8 @@ pub async fn poll(
         .filter(|s| only.is_empty() || only.contains(&s.name))
         .collect();
     let mut results = futures_util::stream::iter(selected.into_iter().map(|source| async move {
-        let state = store.source_state(&source.name);
-        let validators = match &state {
-            Ok(st) if st.url.as_deref() == Some(source.url.as_str()) => Some(st.validators.clone()),
-            _ => None,
-        };
-        let result = fetch_source(fetcher, source, validators.as_ref()).await;
+        let state = store.source_state(&source.name).unwrap_or_default();
+        let result = source::fetch(fetcher, source, &state).await;
         (source, result)
     }))
     .buffer_unordered(config.daemon.concurrency);
@@ -112,11 +93,11 @@ pub async fn poll(
                 state.last_error = None;
                 Outcome::NotModified
             }
-            Ok(Some((items, validators))) => {
-                let count = items.len();
+            Ok(Some(y)) => {
+                let count = y.items.len();
                 let mut new = 0;
                 w.put_source_state(&source.name, &state)?;
-                for item in items {
+                for item in y.items {
                     if let Some(id) = ingest(config, &mut w, source, item, now, &mut report)? {
                         new += 1;
                         if seen_new.insert(id.clone()) {
@@ -131,8 +112,11 @@ pub async fn poll(
                 state.consecutive_failures = 0;
                 state.failing_since = None;
                 state.last_error = None;
-                state.validators = validators;
-                state.url = Some(source.url.to_string());
+                state.validators = y.validators;
+                state.url = Some(y.url);
+                if y.did.is_some() {
+                    state.did = y.did;
+                }
                 state.last_items = Some(count);
                 debug!(source = %source.name, items = count, new, "Fetched.");
                 Outcome::Ok { items: count, new }

@@ -92,6 +92,9 @@ pub struct SourceState {
     /// The URL the validators belong to: they are dropped if it changes.
     #[serde(default)]
     pub url: Option<String>,
+    /// A Bluesky handle's DID, resolved once.
+    #[serde(default)]
+    pub did: Option<String>,
 }
 
 /// One match waiting for (or refused by) a channel.
@@ -429,22 +432,7 @@ impl Writer<'_> {
             title_list.push((id.clone(), location));
             self.put(&k, &title_list)?;
         }
-        let offer = Offer {
-            id: id.clone(),
-            title: item.title,
-            company: item.company,
-            location: item.location,
-            url: item.url,
-            published: item.published,
-            first_seen: now,
-            summary: item.summary,
-            remote: item.remote,
-            contract: item.contract,
-            sources: vec![source.to_string()],
-            matches: Vec::new(),
-            tags: item.tags,
-            valid_through: item.valid_through,
-        };
+        let offer = Offer::from_item(item, id.clone(), now, source);
         let mut t = b"t:".to_vec();
         t.extend_from_slice(&millis(now).to_be_bytes());
         t.extend_from_slice(id.as_bytes());
