@@ -36,7 +36,11 @@ fn feed(i: usize) -> String {
     ));
     for j in 0..20 {
         let fr = (i + j) % 2 == 0;
-        let title = if fr { TITLES_FR[(i * 7 + j) % 6] } else { TITLES_EN[(i * 5 + j) % 6] };
+        let title = if fr {
+            TITLES_FR[(i * 7 + j) % 6]
+        } else {
+            TITLES_EN[(i * 5 + j) % 6]
+        };
         let city = CITIES[(i + j * 3) % 6];
         let summary = if fr {
             "Rejoignez une équipe &lt;b&gt;passionnée&lt;/b&gt; : vous concevrez des services fiables, testés et documentés, en lien avec nos clients. Télétravail partiel possible."
@@ -81,7 +85,8 @@ async fn main() -> std::io::Result<()> {
                     if h.trim().is_empty() {
                         break;
                     }
-                    if h.to_ascii_lowercase().starts_with("if-none-match:") && h.contains("\"v1\"") {
+                    if h.to_ascii_lowercase().starts_with("if-none-match:") && h.contains("\"v1\"")
+                    {
                         inm = true;
                     }
                 }
@@ -91,7 +96,10 @@ async fn main() -> std::io::Result<()> {
                     .and_then(|p| p.parse::<usize>().ok())
                     .filter(|i| *i < feeds.len());
                 let resp = match idx {
-                    Some(_) if inm => b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 0\r\n\r\n".to_vec(),
+                    Some(_) if inm => {
+                        b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 0\r\n\r\n"
+                            .to_vec()
+                    }
                     Some(i) => {
                         let body = &feeds[i];
                         let mut v = format!(

@@ -41,7 +41,11 @@ impl From<Exit> for ExitCode {
 pub const STARTER: &str = include_str!("../config/veille.example.toml");
 
 #[derive(Debug, Parser)]
-#[command(name = "veille", version, about = "Watches job boards and feeds, and delivers the offers that match your profiles.")]
+#[command(
+    name = "veille",
+    version,
+    about = "Watches job boards and feeds, and delivers the offers that match your profiles."
+)]
 pub struct Cli {
     /// The watchlist (default: $VEILLE_CONFIG, ./veille.toml, /etc/veille/veille.toml).
     #[arg(long, short = 'c', global = true, value_name = "PATH")]
@@ -106,7 +110,8 @@ pub enum Command {
 }
 
 fn parse_since(s: &str) -> Result<std::time::Duration, String> {
-    config::parse_duration(s).map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. 2d, 12h"))
+    config::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. 2d, 12h"))
 }
 
 /// Runs the parsed command line.
@@ -174,7 +179,11 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
                     writeln!(out, "{f}")?;
                 }
             }
-            Ok(if report.failed() > 0 { Exit::SourceFailed } else { Exit::Ok })
+            Ok(if report.failed() > 0 {
+                Exit::SourceFailed
+            } else {
+                Exit::Ok
+            })
         }
         Command::TestSource { name, json } => {
             let config = config::load(&path)?;
@@ -209,7 +218,11 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
                             source.name,
                             items.len(),
                             plural(items.len()),
-                            if y.url.is_empty() { source.url.to_string() } else { y.url.clone() },
+                            if y.url.is_empty() {
+                                source.url.to_string()
+                            } else {
+                                y.url.clone()
+                            },
                             source.kind.key()
                         )?;
                     }
@@ -241,12 +254,22 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
                             writeln!(out, "{} → {}: nothing to send", profile.name, channel.id)?
                         }
                         Ok(Delivered::Sent { offers, rendered }) if *dry_run => {
-                            writeln!(out, "{} → {}: would send {offers} offer{}", profile.name, channel.id, plural(offers))?;
+                            writeln!(
+                                out,
+                                "{} → {}: would send {offers} offer{}",
+                                profile.name,
+                                channel.id,
+                                plural(offers)
+                            )?;
                             writeln!(out, "Subject: {}\n\n{}", rendered.subject, rendered.text)?;
                         }
-                        Ok(Delivered::Sent { offers, .. }) => {
-                            writeln!(out, "{} → {}: sent {offers} offer{}", profile.name, channel.id, plural(offers))?
-                        }
+                        Ok(Delivered::Sent { offers, .. }) => writeln!(
+                            out,
+                            "{} → {}: sent {offers} offer{}",
+                            profile.name,
+                            channel.id,
+                            plural(offers)
+                        )?,
                         Err(e) => {
                             failed = true;
                             eprintln!("{} → {}: {e}", profile.name, channel.id);
@@ -256,7 +279,11 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
             }
             Ok(if failed { Exit::Failure } else { Exit::Ok })
         }
-        Command::Offers { profile, since, json } => {
+        Command::Offers {
+            profile,
+            since,
+            json,
+        } => {
             let config = config::load(&path)?;
             if let Some(p) = profile
                 && !config.profiles.iter().any(|x| &x.name == p)
@@ -273,7 +300,10 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
                 if cutoff.is_some_and(|c| stored.offer.first_seen < c) {
                     break;
                 }
-                if profile.as_ref().is_some_and(|p| !stored.offer.matches.contains(p)) {
+                if profile
+                    .as_ref()
+                    .is_some_and(|p| !stored.offer.matches.contains(p))
+                {
                     continue;
                 }
                 print_offer(&mut out, &stored.offer, *json)?;
@@ -301,7 +331,10 @@ fn usage(message: &str) -> Exit {
     Exit::Usage
 }
 
-fn unknown<'a>(asked: &'a [String], known: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
+fn unknown<'a>(
+    asked: &'a [String],
+    known: impl Iterator<Item = &'a str> + Clone,
+) -> Option<&'a str> {
     asked
         .iter()
         .map(String::as_str)
@@ -325,17 +358,29 @@ fn open_store(cli: &Cli, config: &Config) -> anyhow::Result<Store> {
 }
 
 fn init(target: Option<&Path>) -> anyhow::Result<Exit> {
-    let target = target.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("veille.toml"));
-    let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&target);
+    let target = target
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("veille.toml"));
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&target);
     match file {
         Ok(mut f) => {
             f.write_all(STARTER.as_bytes())
                 .with_context(|| format!("cannot write {}", target.display()))?;
-            println!("Wrote {}. Edit it, then run `veille --config {} check`.", target.display(), target.display());
+            println!(
+                "Wrote {}. Edit it, then run `veille --config {} check`.",
+                target.display(),
+                target.display()
+            );
             Ok(Exit::Ok)
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            eprintln!("veille: {} already exists; not overwriting it", target.display());
+            eprintln!(
+                "veille: {} already exists; not overwriting it",
+                target.display()
+            );
             Ok(Exit::Failure)
         }
         Err(e) => Err(e).with_context(|| format!("cannot create {}", target.display())),
@@ -361,7 +406,10 @@ fn print_offer(out: &mut impl Write, offer: &Offer, json: bool) -> anyhow::Resul
         writeln!(out, "  {u}")?;
     }
     let mut tail = format!("  seen on {}", offer.sources.join(", "));
-    tail.push_str(&format!(", first {}", offer.first_seen.format("%Y-%m-%d %H:%M UTC")));
+    tail.push_str(&format!(
+        ", first {}",
+        offer.first_seen.format("%Y-%m-%d %H:%M UTC")
+    ));
     if !offer.matches.is_empty() {
         tail.push_str(&format!(" · matches {}", offer.matches.join(", ")));
     }
@@ -405,7 +453,12 @@ pub fn status(config: &Config, store: &Store) -> anyhow::Result<Status> {
     for s in &config.sources {
         let st = store.source_state(&s.name)?;
         let next_poll = st.last_poll.and_then(|last| {
-            crate::schedule::next_poll(&s.when, config.daemon.timezone, last, st.consecutive_failures)
+            crate::schedule::next_poll(
+                &s.when,
+                config.daemon.timezone,
+                last,
+                st.consecutive_failures,
+            )
         });
         sources.push(SourceStatus {
             name: s.name.clone(),
@@ -437,7 +490,11 @@ pub fn status(config: &Config, store: &Store) -> anyhow::Result<Status> {
 }
 
 fn print_status(out: &mut impl Write, s: &Status) -> anyhow::Result<()> {
-    let when = |t: Option<DateTime<Utc>>| t.map_or("never".to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string());
+    let when = |t: Option<DateTime<Utc>>| {
+        t.map_or("never".to_string(), |t| {
+            t.format("%Y-%m-%d %H:%M").to_string()
+        })
+    };
     writeln!(out, "Sources:")?;
     for s in &s.sources {
         let state = match (&s.last_error, s.last_poll) {
@@ -452,7 +509,9 @@ fn print_status(out: &mut impl Write, s: &Status) -> anyhow::Result<()> {
             s.kind,
             s.offers,
             when(s.last_poll),
-            s.next_poll.map_or("soon".to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string()),
+            s.next_poll.map_or("soon".to_string(), |t| t
+                .format("%Y-%m-%d %H:%M")
+                .to_string()),
             state
         )?;
     }
@@ -466,7 +525,10 @@ fn print_status(out: &mut impl Write, s: &Status) -> anyhow::Result<()> {
             c.queued,
             c.failed,
             when(c.last_delivery),
-            c.last_error.as_deref().map(|e| format!(", last error: {e}")).unwrap_or_default()
+            c.last_error
+                .as_deref()
+                .map(|e| format!(", last error: {e}"))
+                .unwrap_or_default()
         )?;
     }
     Ok(())

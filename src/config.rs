@@ -135,9 +135,75 @@ pub struct Profile {
     pub sources: Option<Vec<String>>,
     pub backfill: Duration,
     pub channels: Vec<Channel>,
+    /// `contracts`: any of these kinds (empty: any).
+    pub contracts: Vec<String>,
+    /// `remote_only`: only offers known to be remote.
+    pub remote_only: bool,
+    /// `min_salary`: offers paying less (same currency) are dropped.
+    pub min_salary: Option<MinSalary>,
+    /// `salary_required`: offers without a salary are dropped.
+    pub salary_required: bool,
+}
+
+/// `min_salary = { amount = 30000, currency = "EUR", period = "year" }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MinSalary {
+    pub amount: f64,
+    pub currency: String,
+    pub period: String,
+}
+
+/// Rough hours in a period, to compare pay given per hour, day, month or year.
+fn hours_in(period: &str) -> Option<f64> {
+    Some(match period {
+        "hour" => 1.0,
+        "day" => 7.0,
+        "week" => 35.0,
+        "month" => 151.67,
+        "year" => 1607.0,
+        _ => return None,
+    })
 }
 
 impl Profile {
+    /// The profile's filters on structured fields (contract, remote,
+    /// salary); the text query is the matcher's. An offer without a
+    /// contract passes `contracts`; one without a salary passes `min_salary`
+    /// unless `salary_required`; a salary in another currency passes (no
+    /// exchange rates here).
+    pub fn admits(&self, offer: &crate::offer::Offer) -> bool {
+        if self.remote_only && offer.remote != Some(true) {
+            return false;
+        }
+        if !self.contracts.is_empty()
+            && let Some(c) = &offer.contract
+            && !self.contracts.iter().any(|x| x == c)
+        {
+            return false;
+        }
+        match (&offer.salary, &self.min_salary) {
+            (None, _) if self.salary_required => false,
+            (Some(pay), Some(min)) => {
+                let best = pay.max.or(pay.min);
+                let same = pay
+                    .currency
+                    .as_deref()
+                    .is_none_or(|c| c.eq_ignore_ascii_case(&min.currency));
+                match (
+                    best,
+                    same,
+                    pay.period.as_deref().and_then(hours_in),
+                    hours_in(&min.period),
+                ) {
+                    (Some(amount), true, Some(h), Some(hm)) => amount / h >= min.amount / hm,
+                    (Some(amount), true, None, _) => amount >= min.amount,
+                    _ => true,
+                }
+            }
+            _ => true,
+        }
+    }
+
     /// Whether this profile takes offers from `source`.
     pub fn reads(&self, source: &str) -> bool {
         self.sources
@@ -223,7 +289,12 @@ pub fn state_dir(flag: Option<&Path>, config: &Config) -> PathBuf {
     }
     if let Some(p) = std::env::var_os("STATE_DIRECTORY").filter(|p| !p.is_empty()) {
         // systemd may pass several, colon-separated; the first is ours.
-        let first = p.to_string_lossy().split(':').next().unwrap_or("").to_string();
+        let first = p
+            .to_string_lossy()
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .to_string();
         return PathBuf::from(first);
     }
     if config.path == Path::new(SYSTEM_WATCHLIST) {
@@ -368,7 +439,10 @@ impl Cx<'_> {
                     let (line, _) = line_col(self.src, *first);
                     self.err(
                         &name_span,
-                        format!("the profile name `{}` is already used on line {line}", p.name),
+                        format!(
+                            "the profile name `{}` is already used on line {line}",
+                            p.name
+                        ),
                     );
                 } else {
                     profile_names.insert(p.name.clone(), name_span.start);
@@ -388,13 +462,15 @@ impl Cx<'_> {
     fn daemon(&mut self, mut t: Table<'_, '_>) -> Daemon {
         let state_dir = t.string(self, "state_dir").map(|s| self.path(s.get_ref()));
         let timezone = match t.string(self, "timezone") {
-            Some(s) => match s.get_ref().parse::<Tz>() {
-                Ok(tz) => tz,
-                Err(_) => {
-                    self.err(&s.span(), format!("unknown time zone `{}` (use an IANA name such as \"Europe/Paris\")", s.get_ref()));
-                    Tz::UTC
+            Some(s) => {
+                match s.get_ref().parse::<Tz>() {
+                    Ok(tz) => tz,
+                    Err(_) => {
+                        self.err(&s.span(), format!("unknown time zone `{}` (use an IANA name such as \"Europe/Paris\")", s.get_ref()));
+                        Tz::UTC
+                    }
                 }
-            },
+            }
             None => default_timezone(),
         };
         let language = match t.string(self, "language") {
@@ -402,7 +478,10 @@ impl Cx<'_> {
                 "en" => Language::En,
                 "fr" => Language::Fr,
                 other => {
-                    self.err(&s.span(), format!("unknown language `{other}` (use \"en\" or \"fr\")"));
+                    self.err(
+                        &s.span(),
+                        format!("unknown language `{other}` (use \"en\" or \"fr\")"),
+                    );
                     Language::En
                 }
             },
@@ -433,8 +512,16 @@ impl Cx<'_> {
         t.finish(
             self,
             &[
-                "state_dir", "timezone", "language", "every", "concurrency", "per_host_delay",
-                "user_agent", "max_body", "timeout", "retention",
+                "state_dir",
+                "timezone",
+                "language",
+                "every",
+                "concurrency",
+                "per_host_delay",
+                "user_agent",
+                "max_body",
+                "timeout",
+                "retention",
             ],
         );
         Daemon {
@@ -470,7 +557,10 @@ impl Cx<'_> {
         if let Some(s) = t.string(self, "security")
             && !["starttls", "tls", "none"].contains(&s.get_ref().as_str())
         {
-            self.err(&s.span(), "security must be \"starttls\", \"tls\" or \"none\"");
+            self.err(
+                &s.span(),
+                "security must be \"starttls\", \"tls\" or \"none\"",
+            );
         }
         t.string(self, "username");
         t.string(self, "password_env");
@@ -478,7 +568,15 @@ impl Cx<'_> {
         t.string(self, "from");
         t.finish(
             self,
-            &["server", "port", "security", "username", "password_env", "password_file", "from"],
+            &[
+                "server",
+                "port",
+                "security",
+                "username",
+                "password_env",
+                "password_file",
+                "from",
+            ],
         );
     }
 
@@ -498,7 +596,10 @@ impl Cx<'_> {
         if !ok {
             self.err(
                 &name.span(),
-                format!("`{}` is not a valid name: use lower-case letters, digits, `_` and `-`", name.get_ref()),
+                format!(
+                    "`{}` is not a valid name: use lower-case letters, digits, `_` and `-`",
+                    name.get_ref()
+                ),
             );
         }
         Some(name)
@@ -520,12 +621,19 @@ impl Cx<'_> {
     }
 
     /// Exactly one of `kinds` must be present; returns its key and value.
-    fn one_kind(&mut self, t: &mut Table<'_, '_>, kinds: &[&str]) -> Option<(&'static str, Spanned<String>)> {
+    fn one_kind(
+        &mut self,
+        t: &mut Table<'_, '_>,
+        kinds: &[&str],
+    ) -> Option<(&'static str, Spanned<String>)> {
         let present: Vec<&str> = kinds.iter().copied().filter(|k| t.has(k)).collect();
         match present.as_slice() {
             [] => {
                 let what = t.what;
-                self.err(&t.span, format!("{what} needs one of: {}", kinds.join(", ")));
+                self.err(
+                    &t.span,
+                    format!("{what} needs one of: {}", kinds.join(", ")),
+                );
                 None
             }
             [one] => {
@@ -537,7 +645,11 @@ impl Cx<'_> {
                 let what = t.what;
                 self.err(
                     &span,
-                    format!("{what} takes exactly one of {}, this one has {}", kinds.join(", "), present.join(" and ")),
+                    format!(
+                        "{what} takes exactly one of {}, this one has {}",
+                        kinds.join(", "),
+                        present.join(" and ")
+                    ),
                 );
                 for k in &present {
                     t.mark_used(k);
@@ -551,17 +663,31 @@ impl Cx<'_> {
         match Url::parse(value.get_ref().trim()) {
             Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
             Ok(u) => {
-                self.err(&value.span(), format!("`{}` is not an http(s) URL (scheme `{}`)", value.get_ref(), u.scheme()));
+                self.err(
+                    &value.span(),
+                    format!(
+                        "`{}` is not an http(s) URL (scheme `{}`)",
+                        value.get_ref(),
+                        u.scheme()
+                    ),
+                );
                 None
             }
             Err(e) => {
-                self.err(&value.span(), format!("`{}` is not a valid URL: {e}", value.get_ref()));
+                self.err(
+                    &value.span(),
+                    format!("`{}` is not a valid URL: {e}", value.get_ref()),
+                );
                 None
             }
         }
     }
 
-    fn board(&mut self, mut t: Table<'_, '_>, daemon: &Daemon) -> (Option<Spanned<String>>, Option<Source>) {
+    fn board(
+        &mut self,
+        mut t: Table<'_, '_>,
+        daemon: &Daemon,
+    ) -> (Option<Spanned<String>>, Option<Source>) {
         let name = self.name(&mut t);
         let kind = self.one_kind(&mut t, &["feed", "page", "mastodon", "bluesky"]);
         let when = self.when(&mut t, daemon);
@@ -575,7 +701,10 @@ impl Cx<'_> {
         if !matches!(kind, Some(("mastodon", _))) {
             for (key, v) in [("hashtag", &hashtag), ("account", &account)] {
                 if let Some(v) = v {
-                    self.err(&v.span(), format!("`{key}` only applies to `mastodon` boards"));
+                    self.err(
+                        &v.span(),
+                        format!("`{key}` only applies to `mastodon` boards"),
+                    );
                 }
             }
         }
@@ -588,7 +717,10 @@ impl Cx<'_> {
         };
         t.finish(
             self,
-            &["name", "feed", "page", "mastodon", "bluesky", "hashtag", "account", "select", "every", "schedule"],
+            &[
+                "name", "feed", "page", "mastodon", "bluesky", "hashtag", "account", "select",
+                "every", "schedule",
+            ],
         );
         let source = match (&name, resolved) {
             (Some(name), Some((kind, url))) => Some(Source {
@@ -612,15 +744,22 @@ impl Cx<'_> {
         for key in ["title", "link", "company", "location", "date"] {
             fields.push(st.string(self, key));
         }
-        let spans: Vec<(&str, Range<usize>)> = ["item", "title", "link", "company", "location", "date"]
-            .into_iter()
-            .filter_map(|k| st.entry(k).map(|(_, v)| (k, v.span())))
-            .collect();
+        let spans: Vec<(&str, Range<usize>)> =
+            ["item", "title", "link", "company", "location", "date"]
+                .into_iter()
+                .filter_map(|k| st.entry(k).map(|(_, v)| (k, v.span())))
+                .collect();
         let has_item = st.has("item");
-        st.finish(self, &["item", "title", "link", "company", "location", "date"]);
+        st.finish(
+            self,
+            &["item", "title", "link", "company", "location", "date"],
+        );
         let Some(item) = item else {
             if !has_item {
-                self.err(&span, "a select table needs `item`, the selector of one offer's element");
+                self.err(
+                    &span,
+                    "a select table needs `item`, the selector of one offer's element",
+                );
             }
             return None;
         };
@@ -645,7 +784,9 @@ impl Cx<'_> {
     fn bluesky(&mut self, v: &Spanned<String>) -> Option<(SourceKind, Url)> {
         let raw = v.get_ref().trim().trim_start_matches('@');
         if raw.contains("://") {
-            return self.url(v).map(|u| (SourceKind::Bluesky { handle: None }, u));
+            return self
+                .url(v)
+                .map(|u| (SourceKind::Bluesky { handle: None }, u));
         }
         if raw.starts_with("did:") {
             let url = Url::parse(&format!("https://bsky.app/profile/{raw}/rss")).ok()?;
@@ -656,7 +797,13 @@ impl Cx<'_> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
         if !ok {
-            self.err(&v.span(), format!("`{}` is neither a Bluesky handle (name.bsky.social) nor a DID (did:plc:…)", v.get_ref()));
+            self.err(
+                &v.span(),
+                format!(
+                    "`{}` is neither a Bluesky handle (name.bsky.social) nor a DID (did:plc:…)",
+                    v.get_ref()
+                ),
+            );
             return None;
         }
         // Placeholder until the handle is resolved at fetch time.
@@ -696,17 +843,26 @@ impl Cx<'_> {
             (None, Some(a)) => {
                 let acct = a.get_ref().trim_start_matches('@');
                 if acct.is_empty() || acct.contains('/') {
-                    self.err(&a.span(), format!("`{}` is not an account name", a.get_ref()));
+                    self.err(
+                        &a.span(),
+                        format!("`{}` is not an account name", a.get_ref()),
+                    );
                     return None;
                 }
                 format!("/@{acct}.rss")
             }
             (Some(_), Some(a)) => {
-                self.err(&a.span(), "a mastodon board takes either `hashtag` or `account`, not both");
+                self.err(
+                    &a.span(),
+                    "a mastodon board takes either `hashtag` or `account`, not both",
+                );
                 return None;
             }
             (None, None) => {
-                self.err(&t.span, "a mastodon board needs `hashtag = \"…\"` or `account = \"…\"`");
+                self.err(
+                    &t.span,
+                    "a mastodon board needs `hashtag = \"…\"` or `account = \"…\"`",
+                );
                 return None;
             }
         };
@@ -719,9 +875,20 @@ impl Cx<'_> {
         }
     }
 
-    fn company(&mut self, mut t: Table<'_, '_>, daemon: &Daemon) -> (Option<Spanned<String>>, Option<Source>) {
+    fn company(
+        &mut self,
+        mut t: Table<'_, '_>,
+        daemon: &Daemon,
+    ) -> (Option<Spanned<String>>, Option<Source>) {
         let kinds = [
-            "careers", "greenhouse", "lever", "ashby", "workable", "recruitee", "smartrecruiters", "personio",
+            "careers",
+            "greenhouse",
+            "lever",
+            "ashby",
+            "workable",
+            "recruitee",
+            "smartrecruiters",
+            "personio",
         ];
         let name = self.name(&mut t);
         let kind = self.one_kind(&mut t, &kinds);
@@ -730,14 +897,26 @@ impl Cx<'_> {
         let resolved = match kind {
             Some(("careers", v)) => self.url(&v).map(|u| match ats::detect(&u) {
                 Some((ats, token)) => match ats.endpoint(&token) {
-                    Ok(api) => (SourceKind::Ats { ats, detected: true }, api),
+                    Ok(api) => (
+                        SourceKind::Ats {
+                            ats,
+                            detected: true,
+                        },
+                        api,
+                    ),
                     Err(_) => (SourceKind::Careers(select), u),
                 },
                 None => (SourceKind::Careers(select), u),
             }),
             Some((key, v)) => match Ats::from_key(key) {
                 Some(ats) => match ats.endpoint(v.get_ref()) {
-                    Ok(url) => Some((SourceKind::Ats { ats, detected: false }, url)),
+                    Ok(url) => Some((
+                        SourceKind::Ats {
+                            ats,
+                            detected: false,
+                        },
+                        url,
+                    )),
                     Err(e) => {
                         self.err(&v.span(), format!("bad `{key}` board: {e}"));
                         None
@@ -775,7 +954,10 @@ impl Cx<'_> {
                 Ok(p) => out.push(p),
                 Err(e) => {
                     let span = inner_span(self.src, &s.span(), e.offset);
-                    self.err(&span, format!("in `{key}` entry `{}`: {}", s.get_ref(), e.message));
+                    self.err(
+                        &span,
+                        format!("in `{key}` entry `{}`: {}", s.get_ref(), e.message),
+                    );
                 }
             }
         }
@@ -788,14 +970,16 @@ impl Cx<'_> {
         sources: &HashSet<&str>,
     ) -> Option<(Range<usize>, Profile)> {
         let name = self.name(&mut t);
-        let query = t.string(self, "query").and_then(|q| match Query::parse(q.get_ref()) {
-            Ok(q) => Some(q),
-            Err(e) => {
-                let span = inner_span(self.src, &q.span(), e.offset);
-                self.err(&span, format!("in the query: {}", e.message));
-                None
-            }
-        });
+        let query = t
+            .string(self, "query")
+            .and_then(|q| match Query::parse(q.get_ref()) {
+                Ok(q) => Some(q),
+                Err(e) => {
+                    let span = inner_span(self.src, &q.span(), e.offset);
+                    self.err(&span, format!("in the query: {}", e.message));
+                    None
+                }
+            });
         let keywords = self.patterns(&mut t, "keywords");
         let exclude = self.patterns(&mut t, "exclude");
         let locations = self.patterns(&mut t, "locations");
@@ -806,10 +990,76 @@ impl Cx<'_> {
             if sources.contains(s.get_ref().as_str()) {
                 names.push(s.into_inner());
             } else {
-                self.err(&s.span(), format!("no board or company is named `{}`", s.get_ref()));
+                self.err(
+                    &s.span(),
+                    format!("no board or company is named `{}`", s.get_ref()),
+                );
             }
         }
-        let backfill = t.duration_or_zero(self, "backfill").unwrap_or(Duration::ZERO);
+        let backfill = t
+            .duration_or_zero(self, "backfill")
+            .unwrap_or(Duration::ZERO);
+        let mut contracts = Vec::new();
+        for c in t.strings(self, "contracts") {
+            let v = c.get_ref().to_ascii_lowercase();
+            if crate::offer::CONTRACTS.contains(&v.as_str()) {
+                contracts.push(v);
+            } else {
+                self.err(
+                    &c.span(),
+                    format!(
+                        "unknown contract `{}` (use {})",
+                        c.get_ref(),
+                        crate::offer::CONTRACTS.join(", ")
+                    ),
+                );
+            }
+        }
+        let remote_only = t.boolean(self, "remote_only").unwrap_or(false);
+        let salary_required = t.boolean(self, "salary_required").unwrap_or(false);
+        let min_salary = t.table(self, "min_salary").and_then(|(span, table)| {
+            let mut st = Table::new(span.clone(), table, "min_salary");
+            let amount = st.number(self, "amount");
+            let currency = st.string(self, "currency");
+            let period = st.string(self, "period");
+            st.finish(self, &["amount", "currency", "period"]);
+            let currency = match currency {
+                Some(c)
+                    if c.get_ref().len() == 3
+                        && c.get_ref().chars().all(|x| x.is_ascii_alphabetic()) =>
+                {
+                    c.get_ref().to_ascii_uppercase()
+                }
+                Some(c) => {
+                    self.err(
+                        &c.span(),
+                        format!("`{}` is not a currency code such as \"EUR\"", c.get_ref()),
+                    );
+                    return None;
+                }
+                None => {
+                    self.err(&span, "min_salary needs `currency`, e.g. \"EUR\"");
+                    return None;
+                }
+            };
+            let period = match period {
+                Some(p) if hours_in(p.get_ref()).is_some() => p.get_ref().clone(),
+                Some(p) => {
+                    self.err(&p.span(), "period must be hour, day, week, month or year");
+                    return None;
+                }
+                None => "year".to_string(),
+            };
+            let Some(amount) = amount else {
+                self.err(&span, "min_salary needs `amount`");
+                return None;
+            };
+            Some(MinSalary {
+                amount,
+                currency,
+                period,
+            })
+        });
         let mut channels = Vec::new();
         let mut ids = HashSet::new();
         for (span, n) in t.tables(self, "notify") {
@@ -823,8 +1073,19 @@ impl Cx<'_> {
         t.finish(
             self,
             &[
-                "name", "query", "keywords", "exclude", "locations", "sources", "block_companies",
-                "backfill", "notify",
+                "name",
+                "query",
+                "keywords",
+                "exclude",
+                "locations",
+                "sources",
+                "block_companies",
+                "backfill",
+                "notify",
+                "contracts",
+                "remote_only",
+                "min_salary",
+                "salary_required",
             ],
         );
         let name = name?;
@@ -843,6 +1104,10 @@ impl Cx<'_> {
                 sources: listed.then_some(names),
                 backfill,
                 channels,
+                contracts,
+                remote_only,
+                min_salary,
+                salary_required,
             },
         ))
     }
@@ -861,7 +1126,10 @@ impl Cx<'_> {
         let compiled = match kind {
             Some(("maildir", v)) => {
                 let path = self.path(v.get_ref());
-                Some((format!("maildir:{}", path.display()), ChannelKind::Maildir(path)))
+                Some((
+                    format!("maildir:{}", path.display()),
+                    ChannelKind::Maildir(path),
+                ))
             }
             Some((key, v)) => {
                 self.err(&v.span(), format!("`{key}` channels are not supported by this version of veille yet; use `maildir`"));
@@ -869,7 +1137,17 @@ impl Cx<'_> {
             }
             None => None,
         };
-        t.finish(self, &["email", "maildir", "webhook", "atom", "schedule", "max_offers"]);
+        t.finish(
+            self,
+            &[
+                "email",
+                "maildir",
+                "webhook",
+                "atom",
+                "schedule",
+                "max_offers",
+            ],
+        );
         let (id, kind) = compiled?;
         let schedule = schedule.unwrap_or_else(|| {
             Schedule::parse(DEFAULT_DIGEST_SCHEDULE).expect("the default schedule is valid")
@@ -892,14 +1170,32 @@ impl Cx<'_> {
         } else {
             PathBuf::from(raw)
         };
-        if p.is_absolute() { p } else { self.base.join(p) }
+        if p.is_absolute() {
+            p
+        } else {
+            self.base.join(p)
+        }
     }
 }
 
 /// Every kind key, so `one_kind` can hand back a `&'static str`.
 const KINDS: [&str; 16] = [
-    "feed", "page", "mastodon", "bluesky", "careers", "greenhouse", "lever", "ashby", "workable",
-    "recruitee", "smartrecruiters", "personio", "email", "maildir", "webhook", "atom",
+    "feed",
+    "page",
+    "mastodon",
+    "bluesky",
+    "careers",
+    "greenhouse",
+    "lever",
+    "ashby",
+    "workable",
+    "recruitee",
+    "smartrecruiters",
+    "personio",
+    "email",
+    "maildir",
+    "webhook",
+    "atom",
 ];
 
 /// Points inside a string value: the span starts at the opening quote, and
@@ -955,7 +1251,13 @@ impl<'t, 'i> Table<'t, 'i> {
         }
     }
 
-    fn entry(&self, key: &str) -> Option<(&'t Spanned<toml::de::DeString<'i>>, &'t Spanned<DeValue<'i>>)> {
+    fn entry(
+        &self,
+        key: &str,
+    ) -> Option<(
+        &'t Spanned<toml::de::DeString<'i>>,
+        &'t Spanned<DeValue<'i>>,
+    )> {
         self.map.iter().find(|(k, _)| k.get_ref().as_ref() == key)
     }
 
@@ -982,7 +1284,10 @@ impl<'t, 'i> Table<'t, 'i> {
         match v.get_ref() {
             DeValue::String(s) => Some(Spanned::new(v.span(), s.to_string())),
             other => {
-                cx.err(&v.span(), format!("`{key}` must be a string, not {}", type_name(other)));
+                cx.err(
+                    &v.span(),
+                    format!("`{key}` must be a string, not {}", type_name(other)),
+                );
                 None
             }
         }
@@ -991,15 +1296,53 @@ impl<'t, 'i> Table<'t, 'i> {
     fn integer(&mut self, cx: &mut Cx<'_>, key: &str) -> Option<Spanned<i64>> {
         let v = self.value(key)?;
         match v.get_ref() {
-            DeValue::Integer(i) => match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
-                Ok(n) => Some(Spanned::new(v.span(), n)),
-                Err(_) => {
-                    cx.err(&v.span(), format!("`{key}` is out of range"));
-                    None
+            DeValue::Integer(i) => {
+                match i64::from_str_radix(&i.as_str().replace('_', ""), i.radix()) {
+                    Ok(n) => Some(Spanned::new(v.span(), n)),
+                    Err(_) => {
+                        cx.err(&v.span(), format!("`{key}` is out of range"));
+                        None
+                    }
                 }
-            },
+            }
             other => {
-                cx.err(&v.span(), format!("`{key}` must be an integer, not {}", type_name(other)));
+                cx.err(
+                    &v.span(),
+                    format!("`{key}` must be an integer, not {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, cx: &mut Cx<'_>, key: &str) -> Option<bool> {
+        let v = self.value(key)?;
+        match v.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            other => {
+                cx.err(
+                    &v.span(),
+                    format!("`{key}` must be true or false, not {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A number, integer or float.
+    fn number(&mut self, cx: &mut Cx<'_>, key: &str) -> Option<f64> {
+        let v = self.value(key)?;
+        let n = match v.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(&i.as_str().replace('_', ""), i.radix())
+                .ok()
+                .map(|n| n as f64),
+            DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),
+            _ => None,
+        };
+        match n {
+            Some(n) if n.is_finite() && n >= 0.0 => Some(n),
+            _ => {
+                cx.err(&v.span(), format!("`{key}` must be a positive number"));
                 None
             }
         }
@@ -1026,7 +1369,13 @@ impl<'t, 'i> Table<'t, 'i> {
                 out
             }
             other => {
-                cx.err(&v.span(), format!("`{key}` must be a string or a list of strings, not {}", type_name(other)));
+                cx.err(
+                    &v.span(),
+                    format!(
+                        "`{key}` must be a string or a list of strings, not {}",
+                        type_name(other)
+                    ),
+                );
                 Vec::new()
             }
         }
@@ -1035,7 +1384,10 @@ impl<'t, 'i> Table<'t, 'i> {
     fn duration(&mut self, cx: &mut Cx<'_>, key: &str) -> Option<Duration> {
         let d = self.duration_or_zero(cx, key)?;
         if d.is_zero() {
-            let span = self.entry(key).map(|(_, v)| v.span()).unwrap_or(self.span.clone());
+            let span = self
+                .entry(key)
+                .map(|(_, v)| v.span())
+                .unwrap_or(self.span.clone());
             cx.err(&span, format!("`{key}` must be longer than zero"));
             return None;
         }
@@ -1047,7 +1399,13 @@ impl<'t, 'i> Table<'t, 'i> {
         match parse_duration(s.get_ref()) {
             Ok(d) => Some(d),
             Err(e) => {
-                cx.err(&s.span(), format!("`{}` is not a duration ({e}); write e.g. \"90s\", \"15m\", \"2h\", \"7d\"", s.get_ref()));
+                cx.err(
+                    &s.span(),
+                    format!(
+                        "`{}` is not a duration ({e}); write e.g. \"90s\", \"15m\", \"2h\", \"7d\"",
+                        s.get_ref()
+                    ),
+                );
                 None
             }
         }
@@ -1058,7 +1416,13 @@ impl<'t, 'i> Table<'t, 'i> {
         match s.get_ref().trim().parse::<bytesize::ByteSize>() {
             Ok(b) if b.as_u64() > 0 => Some(b.as_u64()),
             _ => {
-                cx.err(&s.span(), format!("`{}` is not a size; write e.g. \"512KiB\", \"10MiB\"", s.get_ref()));
+                cx.err(
+                    &s.span(),
+                    format!(
+                        "`{}` is not a size; write e.g. \"512KiB\", \"10MiB\"",
+                        s.get_ref()
+                    ),
+                );
                 None
             }
         }
@@ -1080,7 +1444,10 @@ impl<'t, 'i> Table<'t, 'i> {
         match v.get_ref() {
             DeValue::Table(t) => Some((v.span(), t)),
             other => {
-                cx.err(&v.span(), format!("`{key}` must be a table, not {}", type_name(other)));
+                cx.err(
+                    &v.span(),
+                    format!("`{key}` must be a table, not {}", type_name(other)),
+                );
                 None
             }
         }
@@ -1097,14 +1464,23 @@ impl<'t, 'i> Table<'t, 'i> {
                 .filter_map(|item| match item.get_ref() {
                     DeValue::Table(t) => Some((item.span(), t)),
                     other => {
-                        cx.err(&item.span(), format!("`{key}` entries must be tables, not {}", type_name(other)));
+                        cx.err(
+                            &item.span(),
+                            format!("`{key}` entries must be tables, not {}", type_name(other)),
+                        );
                         None
                     }
                 })
                 .collect(),
             DeValue::Table(t) => vec![(v.span(), t)],
             other => {
-                cx.err(&v.span(), format!("`{key}` must be a list of tables ([[{key}]]), not {}", type_name(other)));
+                cx.err(
+                    &v.span(),
+                    format!(
+                        "`{key}` must be a list of tables ([[{key}]]), not {}",
+                        type_name(other)
+                    ),
+                );
                 Vec::new()
             }
         }
@@ -1123,7 +1499,10 @@ impl<'t, 'i> Table<'t, 'i> {
                 .min_by_key(|a| strsim::levenshtein(a, key))
                 .map(|a| format!("; did you mean `{a}`?"))
                 .unwrap_or_default();
-            cx.err(&k.span(), format!("unknown key `{key}` in {}{hint}", self.what));
+            cx.err(
+                &k.span(),
+                format!("unknown key `{key}` in {}{hint}", self.what),
+            );
         }
     }
 }
@@ -1213,12 +1592,30 @@ query = '(rust'
         let joined = got.join("\n");
         assert!(got.len() >= 7, "{joined}");
         assert!(got[0].starts_with("w.toml:2:9: "), "{joined}");
-        assert!(joined.contains("w.toml:4:1: unknown key `colour`"), "{joined}");
-        assert!(joined.contains("w.toml:7:8: `Bad Name` is not a valid name"), "{joined}");
-        assert!(joined.contains("w.toml:8:8: `not a url` is not a valid URL"), "{joined}");
-        assert!(joined.contains("w.toml:9:12: a schedule has 5 fields"), "{joined}");
-        assert!(joined.contains("w.toml:14:1: [[board]] takes exactly one of"), "{joined}");
-        assert!(joined.contains("w.toml:18:10: in the query: unbalanced parenthesis"), "{joined}");
+        assert!(
+            joined.contains("w.toml:4:1: unknown key `colour`"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("w.toml:7:8: `Bad Name` is not a valid name"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("w.toml:8:8: `not a url` is not a valid URL"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("w.toml:9:12: a schedule has 5 fields"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("w.toml:14:1: [[board]] takes exactly one of"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("w.toml:18:10: in the query: unbalanced parenthesis"),
+            "{joined}"
+        );
     }
 
     #[test]
@@ -1238,16 +1635,28 @@ name = "p"
 "#,
         );
         let joined = got.join("\n");
-        assert!(joined.contains("w.toml:5:8: the name `a` is already used on line 1"), "{joined}");
-        assert!(joined.contains("w.toml:9:17: no board or company is named `nope`"), "{joined}");
-        assert!(joined.contains("w.toml:11:8: the profile name `p` is already used"), "{joined}");
+        assert!(
+            joined.contains("w.toml:5:8: the name `a` is already used on line 2"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("w.toml:9:17: no board or company is named `nope`"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("w.toml:11:8: the profile name `p` is already used"),
+            "{joined}"
+        );
     }
 
     #[test]
     fn a_password_in_the_watchlist_is_refused_with_advice() {
         let got = problems("[smtp]\nserver = \"smtp.example.org\"\npassword = \"hunter2\"\n");
         assert_eq!(got.len(), 1);
-        assert!(got[0].starts_with("w.toml:3:1: the SMTP password does not belong"), "{got:?}");
+        assert!(
+            got[0].starts_with("w.toml:3:1: the SMTP password does not belong"),
+            "{got:?}"
+        );
         assert!(!got[0].contains("hunter2"));
     }
 
@@ -1255,7 +1664,10 @@ name = "p"
     fn unknown_key_suggests_the_close_one() {
         let got = problems("[[board]]\nname = \"a\"\nfed = \"https://a.example/x\"\n");
         let joined = got.join("\n");
-        assert!(joined.contains("unknown key `fed` in [[board]]; did you mean `feed`?"), "{joined}");
+        assert!(
+            joined.contains("unknown key `fed` in [[board]]; did you mean `feed`?"),
+            "{joined}"
+        );
     }
 
     #[test]
@@ -1272,14 +1684,20 @@ name = "p"
             "[[board]]\nname = \"m\"\nmastodon = \"mastodon.social\"\nhashtag = \"#FediHire\"\n[[board]]\nname = \"n\"\nmastodon = \"http://127.0.0.1:8080/\"\naccount = \"@bob\"\n",
         )
         .unwrap();
-        assert_eq!(c.sources[0].url.as_str(), "https://mastodon.social/tags/FediHire.rss");
+        assert_eq!(
+            c.sources[0].url.as_str(),
+            "https://mastodon.social/tags/FediHire.rss"
+        );
         assert_eq!(c.sources[1].url.as_str(), "http://127.0.0.1:8080/@bob.rss");
     }
 
     #[test]
     fn durations_sizes_and_paths() {
         assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(7 * 86400));
+        assert_eq!(
+            parse_duration("7d").unwrap(),
+            Duration::from_secs(7 * 86400)
+        );
         assert!(parse_duration("soon").is_err());
         let c = compile(
             Path::new("w.toml"),

@@ -11,7 +11,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use reqwest::header::{CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER};
+use reqwest::header::{
+    CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER,
+};
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 use url::Url;
@@ -86,7 +88,9 @@ pub struct Fetcher {
     /// Next instant a request to each host may start.
     next_slot: Mutex<HashMap<String, Instant>>,
     /// robots.txt per origin, with when it was read; `None` allows all.
-    robots: tokio::sync::Mutex<HashMap<String, (Instant, Option<std::sync::Arc<texting_robots::Robot>>)>>,
+    robots: tokio::sync::Mutex<
+        HashMap<String, (Instant, Option<std::sync::Arc<texting_robots::Robot>>)>,
+    >,
     /// The product token robots.txt rules are matched against.
     agent: String,
 }
@@ -139,7 +143,9 @@ impl Fetcher {
                     return Ok(());
                 };
                 let robot = match self.get(&robots_url, None).await {
-                    Ok(Fetched::Body(b)) => texting_robots::Robot::new(&self.agent, &b.bytes).ok().map(std::sync::Arc::new),
+                    Ok(Fetched::Body(b)) => texting_robots::Robot::new(&self.agent, &b.bytes)
+                        .ok()
+                        .map(std::sync::Arc::new),
                     Ok(Fetched::NotModified) => None,
                     Err(FetchError::Status { status, .. }) if (400..500).contains(&status) => None,
                     Err(e) => {
@@ -147,7 +153,10 @@ impl Fetcher {
                         return Ok(());
                     }
                 };
-                self.robots.lock().await.insert(origin, (Instant::now(), robot.clone()));
+                self.robots
+                    .lock()
+                    .await
+                    .insert(origin, (Instant::now(), robot.clone()));
                 robot
             }
         };
@@ -162,11 +171,19 @@ impl Fetcher {
         if self.per_host_delay.is_zero() {
             return;
         }
-        let host = format!("{}:{}", url.host_str().unwrap_or(""), url.port_or_known_default().unwrap_or(0));
+        let host = format!(
+            "{}:{}",
+            url.host_str().unwrap_or(""),
+            url.port_or_known_default().unwrap_or(0)
+        );
         let start = {
             let mut slots = self.next_slot.lock().unwrap_or_else(|e| e.into_inner());
             let now = Instant::now();
-            let slot = slots.get(&host).copied().filter(|s| *s > now).unwrap_or(now);
+            let slot = slots
+                .get(&host)
+                .copied()
+                .filter(|s| *s > now)
+                .unwrap_or(now);
             slots.insert(host, slot + self.per_host_delay);
             slot
         };
@@ -174,7 +191,11 @@ impl Fetcher {
     }
 
     /// GET `url`, conditionally when `validators` are given.
-    pub async fn get(&self, url: &Url, validators: Option<&Validators>) -> Result<Fetched, FetchError> {
+    pub async fn get(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+    ) -> Result<Fetched, FetchError> {
         self.wait_turn(url).await;
         let mut request = self.client.get(url.clone());
         if let Some(v) = validators {

@@ -16,15 +16,15 @@
 //! - [`pipeline`]: one poll cycle, the only place that knows this order;
 //! - [`cli`] and [`logs`]: the command line around it.
 
-pub mod config;
-pub mod schedule;
-pub mod fetch;
-pub mod offer;
-pub mod source;
-pub mod normalise;
-pub mod store;
-pub mod matcher;
-pub mod notify;
-pub mod pipeline;
 pub mod cli;
+pub mod config;
+pub mod fetch;
 pub mod logs;
+pub mod matcher;
+pub mod normalise;
+pub mod notify;
+pub mod offer;
+pub mod pipeline;
+pub mod schedule;
+pub mod source;
+pub mod store;

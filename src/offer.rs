@@ -83,7 +83,12 @@ pub fn contract_kind(text: &str) -> Option<&'static str> {
         .collect();
     let has = |w: &str| words.contains(&w);
     let starts = |p: &str| words.iter().any(|x| x.starts_with(p));
-    if has("alternance") || starts("apprenti") || starts("apprentice") || has("alternant") || has("alternante") {
+    if has("alternance")
+        || starts("apprenti")
+        || starts("apprentice")
+        || has("alternant")
+        || has("alternante")
+    {
         Some("apprenticeship")
     } else if has("stage") || has("stagiaire") || starts("intern") || has("trainee") {
         Some("internship")
@@ -93,7 +98,12 @@ pub fn contract_kind(text: &str) -> Option<&'static str> {
         Some("cdd")
     } else if has("freelance") || has("freelancer") || has("independant") || has("contractor") {
         Some("freelance")
-    } else if has("interim") || has("temporary") || has("temp") || has("seasonal") || has("saisonnier") {
+    } else if has("interim")
+        || has("temporary")
+        || has("temp")
+        || has("seasonal")
+        || has("saisonnier")
+    {
         Some("temporary")
     } else {
         None

@@ -24,7 +24,10 @@ use crate::store::{Hit, Ingest, ProfileState, QueueEntry, Store, StoreError, Sto
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// A body was parsed: `items` read, `new` of them new offers.
-    Ok { items: usize, new: usize },
+    Ok {
+        items: usize,
+        new: usize,
+    },
     NotModified,
     Failed(String),
 }
@@ -209,6 +212,9 @@ fn match_and_queue<'p>(
         if stored.hits.contains_key(&profile.name) {
             continue;
         }
+        if !profile.admits(&stored.offer) {
+            continue;
+        }
         let Some(m) = profile.matcher.evaluate(&indexed) else {
             continue;
         };
@@ -255,7 +261,9 @@ fn backfill(
         if since < now {
             let recent: Vec<String> = store
                 .offers_newest()
-                .take_while(|o| o.as_ref().is_err() || o.as_ref().is_ok_and(|o| o.offer.first_seen >= since))
+                .take_while(|o| {
+                    o.as_ref().is_err() || o.as_ref().is_ok_and(|o| o.offer.first_seen >= since)
+                })
                 .map(|o| o.map(|o| o.offer.id))
                 .collect::<Result<_, _>>()?;
             for id in recent {

@@ -31,7 +31,8 @@ impl Schedule {
                 fields.len()
             ));
         }
-        let [minute, hour, dom, month, dow] = [fields[0], fields[1], fields[2], fields[3], fields[4]];
+        let [minute, hour, dom, month, dow] =
+            [fields[0], fields[1], fields[2], fields[3], fields[4]];
         let days = weekdays(dow)?;
         let dow_all = dow.starts_with('*');
         let dom_all = dom.starts_with('*');
@@ -80,7 +81,12 @@ pub const MAX_BACKOFF: std::time::Duration = std::time::Duration::from_secs(24 *
 /// When a source polled at `last` is due again: its interval or next
 /// schedule firing, pushed back by doubling delays (capped at
 /// [`MAX_BACKOFF`]) while it keeps failing.
-pub fn next_poll(when: &crate::config::When, tz: Tz, last: DateTime<Utc>, failures: u32) -> Option<DateTime<Utc>> {
+pub fn next_poll(
+    when: &crate::config::When,
+    tz: Tz,
+    last: DateTime<Utc>,
+    failures: u32,
+) -> Option<DateTime<Utc>> {
     let regular = match when {
         crate::config::When::Every(d) => last + chrono::Duration::from_std(*d).ok()?,
         crate::config::When::Schedule(s) => s.next_after(last, tz)?,
@@ -88,12 +94,19 @@ pub fn next_poll(when: &crate::config::When, tz: Tz, last: DateTime<Utc>, failur
     if failures == 0 {
         return Some(regular);
     }
-    let base = (regular - last).to_std().ok()?.max(std::time::Duration::from_secs(60));
+    let base = (regular - last)
+        .to_std()
+        .ok()?
+        .max(std::time::Duration::from_secs(60));
     let backoff = base
         .checked_mul(1u32 << failures.min(16).saturating_sub(1))
         .unwrap_or(MAX_BACKOFF)
         .min(MAX_BACKOFF);
-    Some(last + chrono::Duration::from_std(backoff).ok()?.max(regular - last))
+    Some(
+        last + chrono::Duration::from_std(backoff)
+            .ok()?
+            .max(regular - last),
+    )
 }
 
 /// Expands a crontab day-of-week field into days 0 (Sunday) to 6.
@@ -173,7 +186,10 @@ mod tests {
         let from = Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).unwrap();
         for expr in ["0 8 * * 0", "0 8 * * 7", "0 8 * * sun", "0 8 * * SUN"] {
             let got = firings(expr, chrono_tz::UTC, from, 3);
-            assert!(got.iter().all(|t| t.weekday() == Weekday::Sun), "{expr}: {got:?}");
+            assert!(
+                got.iter().all(|t| t.weekday() == Weekday::Sun),
+                "{expr}: {got:?}"
+            );
             assert_eq!(got[0].day(), 22);
         }
     }
@@ -211,7 +227,15 @@ mod tests {
 
     #[test]
     fn bad_expressions_are_refused_with_a_reason() {
-        for expr in ["", "0 8 * *", "0 8 * * * *", "0 25 * * *", "0 8 * * 8", "0 8 * * 5-1", "x 8 * * *"] {
+        for expr in [
+            "",
+            "0 8 * *",
+            "0 8 * * * *",
+            "0 25 * * *",
+            "0 8 * * 8",
+            "0 8 * * 5-1",
+            "x 8 * * *",
+        ] {
             assert!(Schedule::parse(expr).is_err(), "{expr}");
         }
         let e = Schedule::parse("0 8 * *").unwrap_err();

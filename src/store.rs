@@ -47,7 +47,10 @@ pub enum StoreError {
     )]
     Locked { dir: PathBuf, pid: Option<String> },
     #[error("cannot use the state directory {}: {source}", .dir.display())]
-    Dir { dir: PathBuf, source: std::io::Error },
+    Dir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the store failed: {0}")]
     Sled(#[from] sled::Error),
     #[error("a stored record is unreadable ({0}); the store may come from a newer veille")]
@@ -210,7 +213,9 @@ impl Store {
     }
 
     pub fn channel_state(&self, profile: &str, channel: &str) -> Result<ChannelState> {
-        Ok(self.get(&chan_key(b"c:", profile, channel))?.unwrap_or_default())
+        Ok(self
+            .get(&chan_key(b"c:", profile, channel))?
+            .unwrap_or_default())
     }
 
     pub fn profile_state(&self, profile: &str) -> Result<Option<ProfileState>> {
@@ -344,7 +349,12 @@ impl Writer<'_> {
         self.put(&key2(b"s:", name), state)
     }
 
-    pub fn put_channel_state(&mut self, profile: &str, channel: &str, state: &ChannelState) -> Result<()> {
+    pub fn put_channel_state(
+        &mut self,
+        profile: &str,
+        channel: &str,
+        state: &ChannelState,
+    ) -> Result<()> {
         self.put(&chan_key(b"c:", profile, channel), state)
     }
 
@@ -476,7 +486,14 @@ fn own_key(source: &str, item: &Item) -> Vec<u8> {
     let (kind, ident) = match (&item.guid, &item.url) {
         (Some(g), _) if !g.trim().is_empty() => ("g", g.trim().to_string()),
         (_, Some(u)) => ("u", u.clone()),
-        _ => ("h", format!("{}\u{1f}{}", dedupe_text(&item.title), item.summary.as_deref().map(dedupe_text).unwrap_or_default())),
+        _ => (
+            "h",
+            format!(
+                "{}\u{1f}{}",
+                dedupe_text(&item.title),
+                item.summary.as_deref().map(dedupe_text).unwrap_or_default()
+            ),
+        ),
     };
     let mut k = format!("k:{kind}:{source}").into_bytes();
     k.push(0);
@@ -485,7 +502,11 @@ fn own_key(source: &str, item: &Item) -> Vec<u8> {
 }
 
 fn title_company_key(item: &Item) -> Option<Vec<u8>> {
-    let company = item.company.as_deref().map(dedupe_text).filter(|c| !c.is_empty())?;
+    let company = item
+        .company
+        .as_deref()
+        .map(dedupe_text)
+        .filter(|c| !c.is_empty())?;
     let title = dedupe_text(&item.title);
     if title.is_empty() {
         return None;
@@ -510,7 +531,10 @@ fn contradicts(a: Option<&str>, b: Option<&str>) -> bool {
 pub fn dedupe_text(s: &str) -> String {
     let folded = fold(s);
     let mut out = String::with_capacity(folded.len());
-    for word in folded.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+    for word in folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
         if !out.is_empty() {
             out.push(' ');
         }
@@ -571,10 +595,20 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let now = Utc::now();
         let mut w = store.writer();
-        let a = w.ingest("a", item("Dev", Some("https://x.example/1")), now).unwrap();
+        let a = w
+            .ingest("a", item("Dev", Some("https://x.example/1")), now)
+            .unwrap();
         assert!(matches!(a, Ingest::New(_)));
-        assert!(matches!(w.ingest("a", item("Dev", Some("https://x.example/1")), now).unwrap(), Ingest::Seen(_)));
-        assert!(matches!(w.ingest("b", item("Other", Some("https://x.example/1")), now).unwrap(), Ingest::Merged(_)));
+        assert!(matches!(
+            w.ingest("a", item("Dev", Some("https://x.example/1")), now)
+                .unwrap(),
+            Ingest::Seen(_)
+        ));
+        assert!(matches!(
+            w.ingest("b", item("Other", Some("https://x.example/1")), now)
+                .unwrap(),
+            Ingest::Merged(_)
+        ));
         w.commit().unwrap();
         let all: Vec<_> = store.offers_newest().collect::<Result<_>>().unwrap();
         assert_eq!(all.len(), 1);
@@ -595,13 +629,28 @@ mod tests {
             ..Item::default()
         };
         let mut w = store.writer();
-        assert!(matches!(w.ingest("a", mk("Ferris", Some("Rouen"), "https://a.example/1"), now).unwrap(), Ingest::New(_)));
+        assert!(matches!(
+            w.ingest("a", mk("Ferris", Some("Rouen"), "https://a.example/1"), now)
+                .unwrap(),
+            Ingest::New(_)
+        ));
         // Same title with other accents/punctuation, location contains the other.
         let mut other = mk("FERRIS", Some("Rouen, France"), "https://b.example/9");
         other.title = "developpeur rust h f".into();
-        assert!(matches!(w.ingest("b", other, now).unwrap(), Ingest::Merged(_)));
-        assert!(matches!(w.ingest("c", mk("Ferris", Some("Lyon"), "https://c.example/2"), now).unwrap(), Ingest::New(_)));
-        assert!(matches!(w.ingest("d", mk("Ferris", None, "https://d.example/3"), now).unwrap(), Ingest::Merged(_)));
+        assert!(matches!(
+            w.ingest("b", other, now).unwrap(),
+            Ingest::Merged(_)
+        ));
+        assert!(matches!(
+            w.ingest("c", mk("Ferris", Some("Lyon"), "https://c.example/2"), now)
+                .unwrap(),
+            Ingest::New(_)
+        ));
+        assert!(matches!(
+            w.ingest("d", mk("Ferris", None, "https://d.example/3"), now)
+                .unwrap(),
+            Ingest::Merged(_)
+        ));
         w.commit().unwrap();
     }
 
@@ -611,12 +660,22 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let then = Utc::now() - chrono::Duration::days(200);
         let mut w = store.writer();
-        w.ingest("a", item("Old", Some("https://x.example/old")), then).unwrap();
+        w.ingest("a", item("Old", Some("https://x.example/old")), then)
+            .unwrap();
         w.commit().unwrap();
-        assert_eq!(store.forget_before(Utc::now() - chrono::Duration::days(180)).unwrap(), 1);
+        assert_eq!(
+            store
+                .forget_before(Utc::now() - chrono::Duration::days(180))
+                .unwrap(),
+            1
+        );
         assert_eq!(store.offers_newest().count(), 0);
         let mut w = store.writer();
-        assert!(matches!(w.ingest("b", item("Old", Some("https://x.example/old")), Utc::now()).unwrap(), Ingest::Seen(_)));
+        assert!(matches!(
+            w.ingest("b", item("Old", Some("https://x.example/old")), Utc::now())
+                .unwrap(),
+            Ingest::Seen(_)
+        ));
     }
 
     #[test]
@@ -626,11 +685,17 @@ mod tests {
         // flock is per open file description, so a second open in-process conflicts too.
         let err = Store::open(dir.path()).err().unwrap().to_string();
         assert!(err.contains("in use by another veille process"), "{err}");
-        assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
     }
 
     #[test]
     fn dedupe_text_normalises() {
-        assert_eq!(dedupe_text("  Développeur·se  C++ / Back-end! "), "developpeur se c back end");
+        assert_eq!(
+            dedupe_text("  Développeur·se  C++ / Back-end! "),
+            "developpeur se c back end"
+        );
     }
 }

@@ -6,7 +6,8 @@ use common::*;
 
 #[test]
 fn the_example_watchlist_is_valid() {
-    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/veille.example.toml");
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/veille.example.toml");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_veille"))
         .arg("--config")
         .arg(&example)
@@ -49,7 +50,15 @@ colour = "red"
     for l in &lines {
         assert!(l.starts_with(&format!("{file}:")), "{l}");
     }
-    for needle in [":9:8: `ftp://example.org/x` is not an http(s) URL", ":10:9: `often` is not a duration", ":13:8: the name `a` is already used", ":15:12: invalid day-of-week", ":19:10: in the query: unclosed quote", ":20:12: no board or company is named `zzz`", ":21:1: unknown key `colour`"] {
+    for needle in [
+        ":9:8: `ftp://example.org/x` is not an http(s) URL",
+        ":10:9: `often` is not a duration",
+        ":13:8: the name `a` is already used",
+        ":15:12: invalid day-of-week",
+        ":19:10: in the query: unclosed quote",
+        ":20:12: no board or company is named `zzz`",
+        ":21:1: unknown key `colour`",
+    ] {
         assert!(err.contains(needle), "missing {needle:?} in\n{err}");
     }
     assert!(stdout(&out).is_empty());
@@ -90,5 +99,9 @@ fn a_second_process_on_the_same_state_gets_a_clear_error() {
     let _store = veille::store::Store::open(&sb.path("state")).unwrap();
     let out = sb.run(&["status"]);
     assert_eq!(code(&out), 1);
-    assert!(stderr(&out).contains("in use by another veille process"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("in use by another veille process"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -6,11 +6,27 @@ mod common;
 use common::*;
 
 fn feeds(server: &Server) -> String {
-    server.fixture("/wwr.rss", "weworkremotely_programming.rss", "application/rss+xml");
-    server.fixture("/pass.rss", "fr_pass_fonction_publique.rss", "application/rss+xml");
-    server.fixture("/latin1.rss", "fr_latin1_jobs.rss", "application/rss+xml; charset=ISO-8859-1");
+    server.fixture(
+        "/wwr.rss",
+        "weworkremotely_programming.rss",
+        "application/rss+xml",
+    );
+    server.fixture(
+        "/pass.rss",
+        "fr_pass_fonction_publique.rss",
+        "application/rss+xml",
+    );
+    server.fixture(
+        "/latin1.rss",
+        "fr_latin1_jobs.rss",
+        "application/rss+xml; charset=ISO-8859-1",
+    );
     server.fixture("/utf16.atom", "utf16_jobs.atom", "application/atom+xml");
-    server.fixture("/relative.atom", "relative_links.atom", "application/atom+xml");
+    server.fixture(
+        "/relative.atom",
+        "relative_links.atom",
+        "application/atom+xml",
+    );
     format!(
         r#"
 [[board]]
@@ -62,8 +78,18 @@ fn poll_extracts_offers_then_announces_nothing_twice() {
     // Every key of the contract's offer JSON is present.
     for o in &offers {
         for key in [
-            "id", "title", "company", "location", "url", "published", "first_seen", "summary", "remote",
-            "contract", "sources", "matches",
+            "id",
+            "title",
+            "company",
+            "location",
+            "url",
+            "published",
+            "first_seen",
+            "summary",
+            "remote",
+            "contract",
+            "sources",
+            "matches",
         ] {
             assert!(o.get(key).is_some(), "missing {key} in {o}");
         }
@@ -99,7 +125,13 @@ fn poll_extracts_offers_then_announces_nothing_twice() {
     let second = sb.run(&["poll", "--json"]);
     assert_eq!(code(&second), 0, "{}", stderr(&second));
     assert_eq!(json_lines(&second).len(), 0, "{}", stdout(&second));
-    for path in ["/wwr.rss", "/pass.rss", "/latin1.rss", "/utf16.atom", "/relative.atom"] {
+    for path in [
+        "/wwr.rss",
+        "/pass.rss",
+        "/latin1.rss",
+        "/utf16.atom",
+        "/relative.atom",
+    ] {
         assert_eq!(server.hits(path), (2, 1), "{path}");
     }
 
@@ -108,7 +140,11 @@ fn poll_extracts_offers_then_announces_nothing_twice() {
     assert_eq!(all.len(), offers.len());
     let alice = json_lines(&sb.run(&["offers", "--profile", "alice", "--json"]));
     assert!(!alice.is_empty() && alice.len() < all.len());
-    assert!(alice.iter().all(|o| o["matches"] == serde_json::json!(["alice"])));
+    assert!(
+        alice
+            .iter()
+            .all(|o| o["matches"] == serde_json::json!(["alice"]))
+    );
 }
 
 #[test]
@@ -116,7 +152,10 @@ fn changed_feed_body_without_validators_is_deduplicated() {
     let server = Server::start();
     let body = std::fs::read(fixture("fr_latin1_jobs.rss")).unwrap();
     server.route("/a.rss", Route::ok(body.clone(), "application/rss+xml"));
-    let sb = Sandbox::new(&format!("[[board]]\nname = \"a\"\nfeed = \"{}\"\n", server.url("/a.rss")));
+    let sb = Sandbox::new(&format!(
+        "[[board]]\nname = \"a\"\nfeed = \"{}\"\n",
+        server.url("/a.rss")
+    ));
     assert_eq!(json_lines(&sb.run(&["poll", "--json"])).len(), 2);
     // No ETag: the server sends the full body again; dedupe still holds.
     assert_eq!(json_lines(&sb.run(&["poll", "--json"])).len(), 0);
@@ -149,7 +188,13 @@ fn a_failing_source_fails_alone_and_shows_in_status() {
     let server = Server::start();
     server.fixture("/good.rss", "fr_latin1_jobs.rss", "application/rss+xml");
     server.route("/broken.rss", Route::status(500));
-    server.route("/html.rss", Route::ok("<!doctype html><html><body><p>Hello</p></body></html>", "text/html"));
+    server.route(
+        "/html.rss",
+        Route::ok(
+            "<!doctype html><html><body><p>Hello</p></body></html>",
+            "text/html",
+        ),
+    );
     let sb = Sandbox::new(&format!(
         "[[board]]\nname = \"good\"\nfeed = \"{}\"\n[[board]]\nname = \"broken\"\nfeed = \"{}\"\n[[board]]\nname = \"html\"\nfeed = \"{}\"\n",
         server.url("/good.rss"),
@@ -165,15 +210,36 @@ fn a_failing_source_fails_alone_and_shows_in_status() {
     let status = sb.run(&["status", "--json"]);
     assert_eq!(code(&status), 0);
     let s: serde_json::Value = serde_json::from_str(&stdout(&status)).unwrap();
-    let src = |n: &str| s["sources"].as_array().unwrap().iter().find(|x| x["name"] == n).unwrap().clone();
+    let src = |n: &str| {
+        s["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == n)
+            .unwrap()
+            .clone()
+    };
     assert_eq!(src("good")["last_error"], serde_json::Value::Null);
     assert_eq!(src("good")["offers"], 2);
     assert_eq!(src("broken")["consecutive_failures"], 1);
-    assert_eq!(src("broken")["last_error"], "HTTP 500 Internal Server Error");
+    assert_eq!(
+        src("broken")["last_error"],
+        "HTTP 500 Internal Server Error"
+    );
     let html_err = src("html")["last_error"].as_str().unwrap().to_string();
     assert!(html_err.contains("HTML"), "{html_err}");
     assert!(!html_err.contains('\n'));
-    for key in ["name", "kind", "url", "last_poll", "last_success", "last_error", "consecutive_failures", "offers", "next_poll"] {
+    for key in [
+        "name",
+        "kind",
+        "url",
+        "last_poll",
+        "last_success",
+        "last_error",
+        "consecutive_failures",
+        "offers",
+        "next_poll",
+    ] {
         assert!(src("broken").get(key).is_some(), "{key}");
     }
 }
@@ -187,19 +253,40 @@ fn digest_lands_in_the_maildir_once() {
 
     let dry = sb.run(&["digest", "--dry-run"]);
     assert_eq!(code(&dry), 0, "{}", stderr(&dry));
-    assert!(stdout(&dry).contains("Subject: [veille] "), "{}", stdout(&dry));
-    assert!(!sb.path("Maildir/new").exists() || std::fs::read_dir(sb.path("Maildir/new")).unwrap().count() == 0);
+    assert!(
+        stdout(&dry).contains("Subject: [veille] "),
+        "{}",
+        stdout(&dry)
+    );
+    assert!(
+        !sb.path("Maildir/new").exists()
+            || std::fs::read_dir(sb.path("Maildir/new")).unwrap().count() == 0
+    );
 
     let out = sb.run(&["digest"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let files: Vec<_> = std::fs::read_dir(sb.path("Maildir/new")).unwrap().map(|e| e.unwrap().path()).collect();
+    let files: Vec<_> = std::fs::read_dir(sb.path("Maildir/new"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(files.len(), 1);
-    assert_eq!(std::fs::read_dir(sb.path("Maildir/tmp")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(sb.path("Maildir/tmp")).unwrap().count(),
+        0
+    );
     let raw = std::fs::read(&files[0]).unwrap();
     let mail = mailparse::parse_mail(&raw).unwrap();
-    let subject = mail.headers.iter().find(|h| h.get_key() == "Subject").unwrap().get_value();
+    let subject = mail
+        .headers
+        .iter()
+        .find(|h| h.get_key() == "Subject")
+        .unwrap()
+        .get_value();
     let matched = json_lines(&sb.run(&["offers", "--profile", "alice", "--json"]));
-    assert_eq!(subject, format!("[veille] {} new offers for alice", matched.len()));
+    assert_eq!(
+        subject,
+        format!("[veille] {} new offers for alice", matched.len())
+    );
     assert_eq!(mail.ctype.mimetype, "multipart/alternative");
     assert_eq!(mail.subparts.len(), 2);
     let text = mail.subparts[0].get_body().unwrap();
@@ -212,16 +299,39 @@ fn digest_lands_in_the_maildir_once() {
         .select(&scraper::Selector::parse("a[href]").unwrap())
         .map(|a| a.value().attr("href").unwrap().to_string())
         .collect();
-    assert!(hrefs.iter().any(|h| h == "http://jobs.example.org/offres/42?a=1&b=2"), "{hrefs:?}");
-    assert!(hrefs.iter().all(|h| h.starts_with("http://") || h.starts_with("https://")), "{hrefs:?}");
-    assert_eq!(doc.select(&scraper::Selector::parse("script").unwrap()).count(), 0, "{html}");
+    assert!(
+        hrefs
+            .iter()
+            .any(|h| h == "http://jobs.example.org/offres/42?a=1&b=2"),
+        "{hrefs:?}"
+    );
+    assert!(
+        hrefs
+            .iter()
+            .all(|h| h.starts_with("http://") || h.starts_with("https://")),
+        "{hrefs:?}"
+    );
+    assert_eq!(
+        doc.select(&scraper::Selector::parse("script").unwrap())
+            .count(),
+        0,
+        "{html}"
+    );
 
     // The queue is empty now: no second digest, no empty digest.
     let again = sb.run(&["digest"]);
     assert_eq!(code(&again), 0);
-    assert!(stdout(&again).contains("nothing to send"), "{}", stdout(&again));
-    assert_eq!(std::fs::read_dir(sb.path("Maildir/new")).unwrap().count(), 1);
-    let status: serde_json::Value = serde_json::from_str(&stdout(&sb.run(&["status", "--json"]))).unwrap();
+    assert!(
+        stdout(&again).contains("nothing to send"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(
+        std::fs::read_dir(sb.path("Maildir/new")).unwrap().count(),
+        1
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&sb.run(&["status", "--json"]))).unwrap();
     assert_eq!(status["channels"][0]["queued"], 0);
     assert_eq!(status["channels"][0]["profile"], "alice");
     assert!(status["channels"][0]["last_delivery"].is_string());
@@ -231,7 +341,10 @@ fn digest_lands_in_the_maildir_once() {
 fn a_new_profile_is_backfilled_once() {
     let server = Server::start();
     server.fixture("/a.rss", "fr_latin1_jobs.rss", "application/rss+xml");
-    let board = format!("[[board]]\nname = \"a\"\nfeed = \"{}\"\n", server.url("/a.rss"));
+    let board = format!(
+        "[[board]]\nname = \"a\"\nfeed = \"{}\"\n",
+        server.url("/a.rss")
+    );
     let sb = Sandbox::new(&board);
     assert_eq!(code(&sb.run(&["poll"])), 0);
     let with_profiles = format!(
@@ -241,10 +354,14 @@ fn a_new_profile_is_backfilled_once() {
     assert_eq!(code(&sb.run(&["poll"])), 0);
     let late = json_lines(&sb.run(&["offers", "--profile", "late", "--json"]));
     assert_eq!(late.len(), 1);
-    assert_eq!(json_lines(&sb.run(&["offers", "--profile", "nobackfill", "--json"])).len(), 0);
+    assert_eq!(
+        json_lines(&sb.run(&["offers", "--profile", "nobackfill", "--json"])).len(),
+        0
+    );
     // Once only: a third poll does not queue it again.
     assert_eq!(code(&sb.run(&["poll"])), 0);
-    let status: serde_json::Value = serde_json::from_str(&stdout(&sb.run(&["status", "--json"]))).unwrap();
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&sb.run(&["status", "--json"]))).unwrap();
     assert_eq!(status["channels"][0]["queued"], 1);
 }
 
@@ -261,12 +378,26 @@ fn unknown_names_are_usage_errors() {
 #[test]
 fn test_source_prints_and_stores_nothing() {
     let server = Server::start();
-    server.fixture("/a.rss", "weworkremotely_programming.rss", "application/rss+xml");
-    let sb = Sandbox::new(&format!("[[board]]\nname = \"a\"\nfeed = \"{}\"\n", server.url("/a.rss")));
+    server.fixture(
+        "/a.rss",
+        "weworkremotely_programming.rss",
+        "application/rss+xml",
+    );
+    let sb = Sandbox::new(&format!(
+        "[[board]]\nname = \"a\"\nfeed = \"{}\"\n",
+        server.url("/a.rss")
+    ));
     let out = sb.run(&["test-source", "a", "--json"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(json_lines(&out).len(), 2);
     let human = sb.run(&["test-source", "a"]);
-    assert!(stdout(&human).contains("a: 2 offers from"), "{}", stdout(&human));
-    assert!(!sb.path("state").exists(), "test-source must not create the store");
+    assert!(
+        stdout(&human).contains("a: 2 offers from"),
+        "{}",
+        stdout(&human)
+    );
+    assert!(
+        !sb.path("state").exists(),
+        "test-source must not create the store"
+    );
 }

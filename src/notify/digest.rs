@@ -607,6 +607,7 @@ mod tests {
             matches: vec!["alice".to_owned()],
             tags: vec![],
             valid_through: None,
+            salary: None,
         }
     }
 

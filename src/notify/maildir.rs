@@ -231,6 +231,7 @@ mod tests {
             matches: vec![],
             tags: vec![],
             valid_through: None,
+            salary: None,
         };
         let words = vec!["rust".to_owned()];
         let rendered = render(&Digest {

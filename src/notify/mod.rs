@@ -11,7 +11,7 @@ pub mod maildir;
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
-use crate::config::{ChannelKind, Channel, Config, Profile};
+use crate::config::{Channel, ChannelKind, Config, Profile};
 use crate::store::{QueueEntry, Store, StoreError, StoredOffer};
 use digest::{Digest, Entry, Envelope, FailingSource, Rendered};
 
@@ -37,7 +37,10 @@ pub enum Delivered {
     /// Nothing queued and nothing failing: no digest.
     Nothing,
     /// A digest of `offers` offers went out (or, dry, was rendered).
-    Sent { offers: usize, rendered: Box<Rendered> },
+    Sent {
+        offers: usize,
+        rendered: Box<Rendered>,
+    },
 }
 
 /// Sources of `profile` failing for more than [`FAILING_ALERT`], and, for the

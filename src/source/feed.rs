@@ -67,10 +67,11 @@ pub enum FeedError {
 }
 
 /// Parses a fetched feed body into items, one per entry that has a title
-/// (possibly derived from its text) or a link; entries with neither are
-/// skipped. `content_type` is the HTTP `Content-Type` (for its charset and
-/// to recognise HTML); `base` is the feed's URL, against which relative
-/// links are resolved after any `xml:base`.
+/// (its own, else derived from its text, else its URL) or a link; entries
+/// with neither are skipped. `content_type` is the HTTP `Content-Type` (for
+/// its charset and to recognise HTML); `base` is the feed's URL, against
+/// which relative links are resolved after any `xml:base`. A feed with no
+/// entries is `Ok` and empty.
 pub fn parse(body: &[u8], content_type: Option<&str>, base: &Url) -> Result<Vec<Item>, FeedError> {
     if body.starts_with(&[0x1F, 0x8B]) {
         return Err(FeedError::Compressed);
@@ -116,8 +117,8 @@ pub fn derive_title(text: &str) -> String {
         let sentence = text.get(..end).unwrap_or_default();
         let sentence = sentence.strip_suffix('.').unwrap_or(sentence).trim_end();
         // One-word "sentences" are mostly abbreviations and list numbers
-        // ("Dr.", "e.g.", "1.").
-        if sentence.contains(' ') || !c.is_ascii() {
+        // ("Dr.", "e.g.", "1."); CJK sentences have no spaces to count.
+        if sentence.contains(' ') || matches!(c, '。' | '！' | '？') {
             return sentence.to_owned();
         }
     }

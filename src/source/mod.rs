@@ -26,7 +26,8 @@ use crate::store::SourceState;
 /// Most pages followed for one paged ATS source.
 pub const MAX_PAGES: usize = 50;
 /// Where a Bluesky handle is resolved to its DID.
-pub const BLUESKY_RESOLVER: &str = "https://public.api.bsky.app/xrpc/com.atproto.identity.resolveHandle";
+pub const BLUESKY_RESOLVER: &str =
+    "https://public.api.bsky.app/xrpc/com.atproto.identity.resolveHandle";
 
 /// Why a source yielded nothing this time, as one line.
 #[derive(Debug, thiserror::Error)]
@@ -59,10 +60,17 @@ pub struct Yield {
 /// Fetches and parses one source. `state` gives the validators (used only
 /// when they belong to the same URL) and a cached DID. `Ok(None)`: not
 /// modified.
-pub async fn fetch(fetcher: &Fetcher, source: &Source, state: &SourceState) -> Result<Option<Yield>, SourceError> {
+pub async fn fetch(
+    fetcher: &Fetcher,
+    source: &Source,
+    state: &SourceState,
+) -> Result<Option<Yield>, SourceError> {
     let mut url = source.url.clone();
     let mut did = None;
-    if let SourceKind::Bluesky { handle: Some(handle) } = &source.kind {
+    if let SourceKind::Bluesky {
+        handle: Some(handle),
+    } = &source.kind
+    {
         let resolved = match &state.did {
             Some(d) => d.clone(),
             None => resolve_handle(fetcher, handle).await?,
@@ -93,7 +101,13 @@ pub async fn fetch(fetcher: &Fetcher, source: &Source, state: &SourceState) -> R
             out.items = feed::parse(&body.bytes, body.content_type.as_deref(), &body.url)?;
         }
         SourceKind::Page(select) | SourceKind::Careers(select) => {
-            let r = page::parse(&body.bytes, body.content_type.as_deref(), &body.url, select.as_ref(), company);
+            let r = page::parse(
+                &body.bytes,
+                body.content_type.as_deref(),
+                &body.url,
+                select.as_ref(),
+                company,
+            );
             out.notes.push(format!(
                 "JSON-LD: {} block{}, {} JobPosting{}{}",
                 r.jsonld.blocks,
@@ -110,7 +124,10 @@ pub async fn fetch(fetcher: &Fetcher, source: &Source, state: &SourceState) -> R
                 tracing::warn!(source = %source.name, block = %b, "Skipped a broken JSON-LD block.");
             }
             for (key, n) in &r.counts {
-                out.notes.push(format!("select.{key}: {n} element{} matched", if *n == 1 { "" } else { "s" }));
+                out.notes.push(format!(
+                    "select.{key}: {n} element{} matched",
+                    if *n == 1 { "" } else { "s" }
+                ));
             }
             out.items = r.items;
         }
@@ -150,7 +167,11 @@ async fn resolve_handle(fetcher: &Fetcher, handle: &str) -> Result<String, Sourc
     let err = |m: String| SourceError::Handle(handle.to_string(), m);
     let mut url = Url::parse(BLUESKY_RESOLVER).map_err(|e| err(e.to_string()))?;
     url.query_pairs_mut().append_pair("handle", handle);
-    let Fetched::Body(Body { bytes, .. }) = fetcher.get(&url, None).await.map_err(|e| err(e.to_string()))? else {
+    let Fetched::Body(Body { bytes, .. }) = fetcher
+        .get(&url, None)
+        .await
+        .map_err(|e| err(e.to_string()))?
+    else {
         return Err(err("unexpected 304".into()));
     };
     #[derive(serde::Deserialize)]

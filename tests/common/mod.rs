@@ -100,11 +100,20 @@ impl Server {
 
     /// Requests served on `path`, and how many of them were 304.
     pub fn hits(&self, path: &str) -> (usize, usize) {
-        self.hits.lock().unwrap().get(path).copied().unwrap_or_default()
+        self.hits
+            .lock()
+            .unwrap()
+            .get(path)
+            .copied()
+            .unwrap_or_default()
     }
 }
 
-fn serve(mut conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, hits: &Mutex<HashMap<String, (usize, usize)>>) {
+fn serve(
+    mut conn: TcpStream,
+    routes: &Mutex<HashMap<String, Route>>,
+    hits: &Mutex<HashMap<String, (usize, usize)>>,
+) {
     let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(10)));
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let mut line = String::new();
@@ -150,7 +159,11 @@ fn serve(mut conn: TcpStream, routes: &Mutex<HashMap<String, Route>>, hits: &Mut
     };
     headers.push(format!("Content-Length: {}", body.len()));
     headers.push("Connection: close".into());
-    let head = format!("HTTP/1.1 {status} {}\r\n{}\r\n\r\n", reason(status), headers.join("\r\n"));
+    let head = format!(
+        "HTTP/1.1 {status} {}\r\n{}\r\n\r\n",
+        reason(status),
+        headers.join("\r\n")
+    );
     let _ = conn.write_all(head.as_bytes());
     let _ = conn.write_all(&body);
     let _ = conn.flush();
@@ -180,7 +193,9 @@ impl Drop for Server {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// A scratch directory holding a watchlist, a state dir and a Maildir.
