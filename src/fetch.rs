@@ -76,6 +76,9 @@ pub enum FetchError {
     Other(String),
 }
 
+/// A parsed robots.txt; `None` allows everything.
+type RobotRules = Option<std::sync::Arc<texting_robots::Robot>>;
+
 /// How long a host's robots.txt is trusted.
 pub const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
 
@@ -88,9 +91,7 @@ pub struct Fetcher {
     /// Next instant a request to each host may start.
     next_slot: Mutex<HashMap<String, Instant>>,
     /// robots.txt per origin, with when it was read; `None` allows all.
-    robots: tokio::sync::Mutex<
-        HashMap<String, (Instant, Option<std::sync::Arc<texting_robots::Robot>>)>,
-    >,
+    robots: tokio::sync::Mutex<HashMap<String, (Instant, RobotRules)>>,
     /// The product token robots.txt rules are matched against.
     agent: String,
 }
