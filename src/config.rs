@@ -1692,6 +1692,52 @@ name = "p"
     }
 
     #[test]
+    fn a_careers_url_on_a_known_ats_uses_its_api() {
+        let c = compile(
+            Path::new("w.toml"),
+            "[[company]]\nname = \"ferris\"\ncareers = \"https://boards.greenhouse.io/ferris\"\n[[company]]\nname = \"bear\"\ncareers = \"https://www.bearstudio.fr/careers\"\n[[company]]\nname = \"lev\"\nlever = \"leverdemo\"\n",
+        )
+        .unwrap();
+        assert!(matches!(
+            c.sources[0].kind,
+            SourceKind::Ats {
+                ats: Ats::Greenhouse,
+                detected: true
+            }
+        ));
+        assert_eq!(
+            c.sources[0].url.as_str(),
+            "https://boards-api.greenhouse.io/v1/boards/ferris/jobs?content=true"
+        );
+        assert!(matches!(c.sources[1].kind, SourceKind::Careers(None)));
+        assert_eq!(
+            c.sources[2].url.as_str(),
+            "https://api.lever.co/v0/postings/leverdemo?mode=json"
+        );
+        assert_eq!(c.sources[2].company.as_deref(), Some("lev"));
+    }
+
+    #[test]
+    fn bad_selectors_and_profile_filters_point_at_their_line() {
+        let got = problems(
+            "[[board]]\nname = \"b\"\npage = \"https://a.example/\"\n[board.select]\nitem = \"div[\"\n[[profile]]\nname = \"p\"\ncontracts = [\"internship\", \"gig\"]\nmin_salary = { amount = 30000, currency = \"euros\" }\n",
+        );
+        let joined = got.join("\n");
+        assert!(
+            joined.contains("w.toml:5:8: bad selector `item`"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("w.toml:8:28: unknown contract `gig`"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("w.toml:9:43: `euros` is not a currency code"),
+            "{joined}"
+        );
+    }
+
+    #[test]
     fn durations_sizes_and_paths() {
         assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
         assert_eq!(
