@@ -99,18 +99,19 @@ pub async fn poll(
             Ok(Some(y)) => {
                 let count = y.items.len();
                 let mut new = 0;
-                w.put_source_state(&source.name, &state)?;
                 for item in y.items {
-                    if let Some(id) = ingest(config, &mut w, source, item, now, &mut report)? {
-                        new += 1;
-                        if seen_new.insert(id.clone()) {
-                            new_ids.push(id);
+                    match ingest(config, &mut w, source, item, now, &mut report)? {
+                        Stored::New(id) => {
+                            new += 1;
+                            state.offers += 1;
+                            if seen_new.insert(id.clone()) {
+                                new_ids.push(id);
+                            }
                         }
+                        Stored::Merged => state.offers += 1,
+                        Stored::Seen => {}
                     }
                 }
-                // ingest() updated the offer count; read it back before the rest.
-                state = w.source_state(&source.name)?;
-                state.last_poll = Some(now);
                 state.last_success = Some(now);
                 state.consecutive_failures = 0;
                 state.failing_since = None;
@@ -167,8 +168,17 @@ pub async fn poll(
     Ok(report)
 }
 
+/// What storing one item did.
+enum Stored {
+    /// A new offer to announce.
+    New(String),
+    /// Known from another source, or new but already expired: counted, not announced.
+    Merged,
+    Seen,
+}
+
 /// Stores one item; when it is a new offer, matches it against every profile
-/// that reads `source` and queues the matches. Returns the id of a new offer.
+/// that reads `source` and queues the matches.
 fn ingest(
     config: &Config,
     w: &mut Writer<'_>,
@@ -176,17 +186,25 @@ fn ingest(
     item: Item,
     now: DateTime<Utc>,
     report: &mut PollReport,
-) -> Result<Option<String>, StoreError> {
-    let Ingest::New(mut stored) = w.ingest(&source.name, item, now)? else {
-        return Ok(None);
+) -> Result<Stored, StoreError> {
+    let mut stored = match w.ingest(&source.name, item, now)? {
+        Ingest::New(s) => s,
+        Ingest::Merged(_) => return Ok(Stored::Merged),
+        Ingest::Seen(_) => return Ok(Stored::Seen),
     };
     if stored.offer.valid_through.is_some_and(|t| t < now) {
         // Expired before we saw it: remembered for dedupe, never announced.
-        return Ok(None);
+        w.put_offer(&stored)?;
+        return Ok(Stored::Merged);
     }
     let profiles = config.profiles.iter().filter(|p| p.reads(&source.name));
-    report.matches += match_and_queue(w, &mut stored, profiles, now)?;
-    Ok(Some(stored.offer.id.clone()))
+    let matched = match_and_queue(w, &mut stored, profiles, now)?;
+    if matched == 0 {
+        // match_and_queue writes the offer only when it changed it.
+        w.put_offer(&stored)?;
+    }
+    report.matches += matched;
+    Ok(Stored::New(stored.offer.id.clone()))
 }
 
 /// Evaluates `profiles` on an offer, records the hits on it and queues them

@@ -128,7 +128,8 @@ pub struct ProfileState {
 /// The outcome of storing one item.
 #[derive(Debug)]
 pub enum Ingest {
-    /// Never seen: a new offer, stored.
+    /// Never seen: a new offer, its keys written; the caller writes the
+    /// offer itself once matched ([`Writer::put_offer`]).
     New(Box<StoredOffer>),
     /// Already known from another source; this source was added to it.
     Merged(String),
@@ -177,7 +178,7 @@ impl Store {
         let db = sled::Config::new()
             .path(dir.join("store"))
             .cache_capacity(CACHE_BYTES)
-            .mode(sled::Mode::LowSpace)
+            .mode(sled::Mode::HighThroughput)
             .open()?;
         Ok(Store { db, _lock: lock })
     }
@@ -378,7 +379,8 @@ impl Writer<'_> {
         self.put(&entry_key(b"f:", profile, channel, &entry.offer), entry)
     }
 
-    /// Stores `item` as seen on `source`, applying the contract's dedupe
+    /// Stores `item` as seen on `source` (the caller counts `New` and
+    /// `Merged` in the source's offers), applying the contract's dedupe
     /// rules: within a source by GUID, else canonical URL; across sources by
     /// canonical URL, or by normalised title + company (both known) when the
     /// locations do not contradict.
@@ -427,9 +429,6 @@ impl Writer<'_> {
             stored.offer.sources.push(source.to_string());
             fill_gaps(&mut stored.offer, &item);
             self.put_offer(&stored)?;
-            let mut st = self.source_state(source)?;
-            st.offers += 1;
-            self.put_source_state(source, &st)?;
             return Ok(Ingest::Merged(id));
         }
 
@@ -451,10 +450,6 @@ impl Writer<'_> {
             offer,
             hits: BTreeMap::new(),
         };
-        self.put_offer(&stored)?;
-        let mut st = self.source_state(source)?;
-        st.offers += 1;
-        self.put_source_state(source, &st)?;
         Ok(Ingest::New(Box::new(stored)))
     }
 }
