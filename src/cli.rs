@@ -15,7 +15,9 @@ use crate::fetch::Fetcher;
 use crate::notify::{self, Delivered};
 use crate::offer::Offer;
 use crate::pipeline::{self, Outcome};
-use crate::store::Store;
+use std::sync::Arc;
+
+use crate::store::{Store, StoreError};
 
 /// The contract's exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +109,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The daemon: poll on schedules, send digests on theirs (systemd Type=notify).
+    Run,
 }
 
 fn parse_since(s: &str) -> Result<std::time::Duration, String> {
@@ -114,7 +118,8 @@ fn parse_since(s: &str) -> Result<std::time::Duration, String> {
         .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. 2d, 12h"))
 }
 
-/// Runs the parsed command line.
+/// Runs the parsed command line in this process, or through the daemon's
+/// control socket when `veille run` holds the store.
 pub fn run(cli: Cli) -> Exit {
     match dispatch(&cli) {
         Ok(code) => code,
@@ -129,10 +134,27 @@ pub fn run(cli: Cli) -> Exit {
     }
 }
 
+/// What a command runs against: the compiled watchlist, and the store when
+/// the command needs one. In the daemon, `work` serialises polls and
+/// deliveries with the scheduler's.
+pub struct Ctx {
+    pub config: Arc<Config>,
+    pub store: Option<Arc<Store>>,
+    pub work: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// A command's output, written by [`execute`]: stdout and stderr, kept apart.
+#[derive(Debug, Default, Serialize, serde::Deserialize)]
+pub struct Output {
+    pub code: u8,
+    pub stdout: String,
+    pub stderr: String,
+}
+
 fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
     let path = config::locate(cli.config.as_deref());
     match &cli.command {
-        Command::Init { path: target } => init(target.as_deref().or(cli.config.as_deref())),
+        Command::Init { path: target } => return init(target.as_deref().or(cli.config.as_deref())),
         Command::Check => {
             let config = config::load(&path)?;
             println!(
@@ -141,19 +163,111 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
                 config.sources.len(),
                 config.profiles.len()
             );
-            Ok(Exit::Ok)
+            return Ok(Exit::Ok);
         }
-        Command::Poll { sources, json } => {
+        Command::Run => {
             let config = config::load(&path)?;
-            if let Some(bad) = unknown(sources, config.sources.iter().map(|s| s.name.as_str())) {
-                return Ok(usage(&format!("no board or company is named `{bad}`")));
+            let dir = config::state_dir(cli.state_dir.as_deref(), &config);
+            return runtime()?.block_on(crate::daemon::run(path, dir, config));
+        }
+        _ => {}
+    }
+    let config = Arc::new(config::load(&path)?);
+    let needs_store = !matches!(cli.command, Command::TestSource { .. });
+    let mut store = None;
+    if needs_store {
+        let dir = config::state_dir(cli.state_dir.as_deref(), &config);
+        match Store::open(&dir) {
+            Ok(s) => store = Some(Arc::new(s)),
+            Err(StoreError::Locked { dir, pid }) => {
+                let socket = crate::daemon::socket_path(&dir);
+                if socket.exists() {
+                    let argv: Vec<String> = std::env::args().skip(1).collect();
+                    let out = crate::daemon::request(&socket, &argv).with_context(|| {
+                        format!("cannot reach the daemon at {}", socket.display())
+                    })?;
+                    print!("{}", out.stdout);
+                    eprint!("{}", out.stderr);
+                    return Ok(exit_from(out.code));
+                }
+                return Err(StoreError::Locked { dir, pid }.into());
             }
-            let store = open_store(cli, &config)?;
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let cx = Ctx {
+        config,
+        store,
+        work: None,
+    };
+    let out = runtime()?.block_on(execute(&cli.command, &cx));
+    print!("{}", out.stdout);
+    eprint!("{}", out.stderr);
+    Ok(exit_from(out.code))
+}
+
+fn exit_from(code: u8) -> Exit {
+    match code {
+        0 => Exit::Ok,
+        2 => Exit::Usage,
+        3 => Exit::Config,
+        4 => Exit::SourceFailed,
+        _ => Exit::Failure,
+    }
+}
+
+/// Runs a store or network command against `cx`, collecting its output.
+pub async fn execute(command: &Command, cx: &Ctx) -> Output {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let code = match run_command(command, cx, &mut out, &mut err).await {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(err, "veille: {e:#}");
+            Exit::Failure
+        }
+    };
+    Output {
+        code: code as u8,
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
+    }
+}
+
+fn store(cx: &Ctx) -> anyhow::Result<&Store> {
+    cx.store.as_deref().context("this command needs the store")
+}
+
+async fn run_command(
+    command: &Command,
+    cx: &Ctx,
+    out: &mut Vec<u8>,
+    err: &mut Vec<u8>,
+) -> anyhow::Result<Exit> {
+    let config = &cx.config;
+    let usage = |err: &mut Vec<u8>, message: String| {
+        let _ = writeln!(err, "veille: {message}");
+        Exit::Usage
+    };
+    let _work = match (&cx.work, command) {
+        (Some(w), Command::Poll { .. } | Command::Digest { .. }) => Some(w.lock().await),
+        _ => None,
+    };
+    match command {
+        Command::Init { .. } | Command::Check | Command::Run => Ok(usage(
+            err,
+            "this command runs on its own, not through the daemon".into(),
+        )),
+        Command::Poll { sources, json } => {
+            if let Some(bad) = unknown(sources, config.sources.iter().map(|s| s.name.as_str())) {
+                return Ok(usage(err, format!("no board or company is named `{bad}`")));
+            }
+            let store = store(cx)?;
             let fetcher = Fetcher::new(&config.daemon).context("cannot build the HTTP client")?;
-            let report = runtime()?.block_on(pipeline::poll(&config, &store, &fetcher, sources))?;
-            let mut out = std::io::stdout().lock();
+            let report = pipeline::poll(config, store, &fetcher, sources).await?;
+            crate::daemon::deliver_immediate(config, store, &fetcher).await;
             for offer in &report.new {
-                print_offer(&mut out, offer, *json)?;
+                print_offer(out, offer, *json)?;
             }
             if !json {
                 let failed: Vec<_> = report
@@ -186,70 +300,67 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
             })
         }
         Command::TestSource { name, json } => {
-            let config = config::load(&path)?;
             let Some(source) = config.sources.iter().find(|s| &s.name == name) else {
-                return Ok(usage(&format!("no board or company is named `{name}`")));
+                return Ok(usage(err, format!("no board or company is named `{name}`")));
             };
             let fetcher = Fetcher::new(&config.daemon).context("cannot build the HTTP client")?;
             let state = crate::store::SourceState::default();
-            let result = runtime()?.block_on(crate::source::fetch(&fetcher, source, &state));
-            match result {
+            match crate::source::fetch(&fetcher, source, &state).await {
                 Ok(y) => {
                     let y = y.unwrap_or_default();
-                    let items = y.items;
-                    let mut out = std::io::stdout().lock();
                     let now = Utc::now();
-                    for (n, item) in items.iter().enumerate() {
+                    for (n, item) in y.items.iter().enumerate() {
                         let offer = Offer::from_item(
                             item.clone(),
                             format!("{}-{}", source.name, n + 1),
                             now,
                             &source.name,
                         );
-                        print_offer(&mut out, &offer, *json)?;
+                        print_offer(out, &offer, *json)?;
                     }
                     if !json {
                         for note in &y.notes {
                             writeln!(out, "{}: {note}", source.name)?;
                         }
+                        let url = if y.url.is_empty() {
+                            source.url.to_string()
+                        } else {
+                            y.url.clone()
+                        };
+                        let n = y.items.len();
                         writeln!(
                             out,
-                            "{}: {} offer{} from {} ({})",
+                            "{}: {n} offer{} from {url} ({})",
                             source.name,
-                            items.len(),
-                            plural(items.len()),
-                            if y.url.is_empty() {
-                                source.url.to_string()
-                            } else {
-                                y.url.clone()
-                            },
+                            plural(n),
                             source.kind.key()
                         )?;
                     }
                     Ok(Exit::Ok)
                 }
                 Err(e) => {
-                    eprintln!("{}: {e}", source.name);
+                    writeln!(err, "{}: {e}", source.name)?;
                     Ok(Exit::SourceFailed)
                 }
             }
         }
         Command::Digest { profiles, dry_run } => {
-            let config = config::load(&path)?;
             if let Some(bad) = unknown(profiles, config.profiles.iter().map(|p| p.name.as_str())) {
-                return Ok(usage(&format!("no profile is named `{bad}`")));
+                return Ok(usage(err, format!("no profile is named `{bad}`")));
             }
-            let store = open_store(cli, &config)?;
+            let store = store(cx)?;
+            let fetcher = Fetcher::new(&config.daemon).context("cannot build the HTTP client")?;
             let now = Utc::now();
             let mut failed = false;
-            let mut out = std::io::stdout().lock();
             for profile in config
                 .profiles
                 .iter()
                 .filter(|p| profiles.is_empty() || profiles.contains(&p.name))
             {
                 for channel in &profile.channels {
-                    match notify::deliver(&config, &store, profile, channel, now, *dry_run) {
+                    match notify::deliver(config, store, &fetcher, profile, channel, now, *dry_run)
+                        .await
+                    {
                         Ok(Delivered::Nothing) => {
                             writeln!(out, "{} → {}: nothing to send", profile.name, channel.id)?
                         }
@@ -261,7 +372,9 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
                                 channel.id,
                                 plural(offers)
                             )?;
-                            writeln!(out, "Subject: {}\n\n{}", rendered.subject, rendered.text)?;
+                            if let Some(r) = rendered {
+                                writeln!(out, "Subject: {}\n\n{}", r.subject, r.text)?;
+                            }
                         }
                         Ok(Delivered::Sent { offers, .. }) => writeln!(
                             out,
@@ -272,7 +385,7 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
                         )?,
                         Err(e) => {
                             failed = true;
-                            eprintln!("{} → {}: {e}", profile.name, channel.id);
+                            writeln!(err, "{} → {}: {e}", profile.name, channel.id)?;
                         }
                     }
                 }
@@ -284,17 +397,15 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
             since,
             json,
         } => {
-            let config = config::load(&path)?;
             if let Some(p) = profile
                 && !config.profiles.iter().any(|x| &x.name == p)
             {
-                return Ok(usage(&format!("no profile is named `{p}`")));
+                return Ok(usage(err, format!("no profile is named `{p}`")));
             }
-            let store = open_store(cli, &config)?;
+            let store = store(cx)?;
             let cutoff = since
                 .and_then(|d| chrono::Duration::from_std(d).ok())
                 .map(|d| Utc::now() - d);
-            let mut out = std::io::stdout().lock();
             for stored in store.offers_newest() {
                 let stored = stored?;
                 if cutoff.is_some_and(|c| stored.offer.first_seen < c) {
@@ -306,29 +417,21 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
                 {
                     continue;
                 }
-                print_offer(&mut out, &stored.offer, *json)?;
+                print_offer(out, &stored.offer, *json)?;
             }
             Ok(Exit::Ok)
         }
         Command::Status { json } => {
-            let config = config::load(&path)?;
-            let store = open_store(cli, &config)?;
-            let status = status(&config, &store)?;
-            let mut out = std::io::stdout().lock();
+            let status = status(config, store(cx)?)?;
             if *json {
-                serde_json::to_writer(&mut out, &status)?;
+                serde_json::to_writer(&mut *out, &status)?;
                 writeln!(out)?;
             } else {
-                print_status(&mut out, &status)?;
+                print_status(out, &status)?;
             }
             Ok(Exit::Ok)
         }
     }
-}
-
-fn usage(message: &str) -> Exit {
-    eprintln!("veille: {message}");
-    Exit::Usage
 }
 
 fn unknown<'a>(
@@ -350,11 +453,6 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
-}
-
-fn open_store(cli: &Cli, config: &Config) -> anyhow::Result<Store> {
-    let dir = config::state_dir(cli.state_dir.as_deref(), config);
-    Ok(Store::open(&dir)?)
 }
 
 fn init(target: Option<&Path>) -> anyhow::Result<Exit> {

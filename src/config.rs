@@ -220,6 +220,9 @@ pub struct Channel {
     pub kind: ChannelKind,
     /// When the digest goes out.
     pub schedule: Schedule,
+    /// Delivered after every poll rather than on `schedule` (webhooks
+    /// without a schedule, Atom files).
+    pub immediate: bool,
     pub max_offers: usize,
 }
 
@@ -1156,6 +1159,7 @@ impl Cx<'_> {
             id,
             kind,
             schedule,
+            immediate: false,
             max_offers,
         })
     }

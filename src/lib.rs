@@ -14,10 +14,12 @@
 //! - [`matcher`]: the profile query language, evaluated on each new offer;
 //! - [`notify`]: digests and the channels that deliver them;
 //! - [`pipeline`]: one poll cycle, the only place that knows this order;
+//! - [`daemon`]: `veille run`: schedules, systemd, reload, the control socket;
 //! - [`cli`] and [`logs`]: the command line around it.
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod fetch;
 pub mod logs;
 pub mod matcher;

@@ -74,12 +74,14 @@ pub async fn poll(
         .iter()
         .filter(|s| only.is_empty() || only.contains(&s.name))
         .collect();
-    let mut results = futures_util::stream::iter(selected.into_iter().map(|source| async move {
-        let state = store.source_state(&source.name).unwrap_or_default();
-        let result = source::fetch(fetcher, source, &state).await;
-        (source, result)
-    }))
-    .buffer_unordered(config.daemon.concurrency);
+    // Built as a Vec of futures, not a lazy map, so the stream's type holds
+    // no closure (that keeps the cycle spawnable on the daemon's runtime).
+    let fetches: Vec<_> = selected
+        .into_iter()
+        .map(|source| fetch_one(store, fetcher, source))
+        .collect();
+    let mut results =
+        futures_util::stream::iter(fetches).buffer_unordered(config.daemon.concurrency);
 
     let mut new_ids: Vec<String> = Vec::new();
     let mut seen_new: HashSet<String> = HashSet::new();
@@ -166,6 +168,19 @@ pub async fn poll(
         "Poll cycle done."
     );
     Ok(report)
+}
+
+async fn fetch_one<'a>(
+    store: &Store,
+    fetcher: &Fetcher,
+    source: &'a Source,
+) -> (
+    &'a Source,
+    Result<Option<source::Yield>, source::SourceError>,
+) {
+    let state = store.source_state(&source.name).unwrap_or_default();
+    let result = source::fetch(fetcher, source, &state).await;
+    (source, result)
 }
 
 /// What storing one item did.

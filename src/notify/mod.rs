@@ -37,9 +37,10 @@ pub enum Delivered {
     /// Nothing queued and nothing failing: no digest.
     Nothing,
     /// A digest of `offers` offers went out (or, dry, was rendered).
+    /// Digests carry their rendering.
     Sent {
         offers: usize,
-        rendered: Box<Rendered>,
+        rendered: Option<Box<Rendered>>,
     },
 }
 
@@ -69,9 +70,10 @@ fn failing_sources(
 
 /// Renders the digest of everything queued for `channel`, and unless `dry`,
 /// delivers it and takes the entries off the queue.
-pub fn deliver(
+pub async fn deliver(
     config: &Config,
     store: &Store,
+    _fetcher: &crate::fetch::Fetcher,
     profile: &Profile,
     channel: &Channel,
     now: DateTime<Utc>,
@@ -126,7 +128,7 @@ pub fn deliver(
     if dry {
         return Ok(Delivered::Sent {
             offers: count,
-            rendered: Box::new(rendered),
+            rendered: Some(Box::new(rendered)),
         });
     }
     let result = match &channel.kind {
@@ -169,7 +171,7 @@ pub fn deliver(
             info!(profile = %profile.name, channel = %channel.id, offers = count, file = %file.display(), "Digest delivered.");
             Ok(Delivered::Sent {
                 offers: count,
-                rendered: Box::new(rendered),
+                rendered: Some(Box::new(rendered)),
             })
         }
         Err(e) => {
