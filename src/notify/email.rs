@@ -671,6 +671,7 @@ mod tests {
         srv.thread.join().unwrap();
         assert!(!err.is_permanent(), "{err}");
         assert!(matches!(err, EmailError::Connection { .. }), "{err}");
+        eprintln!("STARTTLS: {err}");
         assert!(srv.seen.lock().unwrap().mail.is_empty());
     }
 
@@ -682,6 +683,7 @@ mod tests {
             .await
             .unwrap_err();
         let text = err.to_string();
+        eprintln!("TLS: {text}");
         assert!(!err.is_permanent(), "{text}");
         assert!(text.starts_with("SMTP: "), "{text}");
         assert!(!text.contains('\n'), "{text}");
@@ -774,6 +776,7 @@ mod tests {
         let file = dir.path().join("absent");
         let err = resolve_with(Some("VEILLE_PW"), Some(&file), no_env).unwrap_err();
         let text = err.to_string();
+        eprintln!("TLS: {text}");
         assert!(text.contains("VEILLE_PW"), "{text}");
         assert!(text.contains(&file.display().to_string()), "{text}");
         assert!(text.contains("CREDENTIALS_DIRECTORY"), "{text}");
