@@ -359,20 +359,25 @@ fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<io::ErrorKind> {
     None
 }
 
-/// lettre's text already appends its direct cause ("Connection error: …");
-/// deeper causes are added when they say something new.
+/// Each cause's own words, outermost first: lettre's text already ends
+/// with its cause's, so that suffix is cut and repeats are skipped.
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause = Some(e);
     while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
+        let full = c.to_string();
+        let own = match c.source() {
+            Some(inner) => full
+                .strip_suffix(&format!(": {inner}"))
+                .map_or_else(|| full.clone(), str::to_owned),
+            None => full,
+        };
+        if !own.is_empty() && parts.last() != Some(&own) {
+            parts.push(own);
         }
         cause = c.source();
     }
-    one_line(&text, REPLY_CHARS)
+    one_line(&parts.join(": "), REPLY_CHARS)
 }
 
 /// Server or library text as one line of at most `max` characters: an error
@@ -671,7 +676,6 @@ mod tests {
         srv.thread.join().unwrap();
         assert!(!err.is_permanent(), "{err}");
         assert!(matches!(err, EmailError::Connection { .. }), "{err}");
-        eprintln!("STARTTLS: {err}");
         assert!(srv.seen.lock().unwrap().mail.is_empty());
     }
 
@@ -683,7 +687,6 @@ mod tests {
             .await
             .unwrap_err();
         let text = err.to_string();
-        eprintln!("TLS: {text}");
         assert!(!err.is_permanent(), "{text}");
         assert!(text.starts_with("SMTP: "), "{text}");
         assert!(!text.contains('\n'), "{text}");
@@ -776,7 +779,6 @@ mod tests {
         let file = dir.path().join("absent");
         let err = resolve_with(Some("VEILLE_PW"), Some(&file), no_env).unwrap_err();
         let text = err.to_string();
-        eprintln!("TLS: {text}");
         assert!(text.contains("VEILLE_PW"), "{text}");
         assert!(text.contains(&file.display().to_string()), "{text}");
         assert!(text.contains("CREDENTIALS_DIRECTORY"), "{text}");

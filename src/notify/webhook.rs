@@ -283,17 +283,24 @@ fn request_error(e: reqwest::Error) -> String {
         }
         cause = c.source();
     }
-    let mut text = e.to_string();
-    let mut cause = std::error::Error::source(&e);
+    // Each cause's own words, outermost first; some errors repeat their
+    // cause's text at the end of theirs, so that suffix is cut.
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
+        let full = c.to_string();
+        let own = match c.source() {
+            Some(inner) => full
+                .strip_suffix(&format!(": {inner}"))
+                .map_or_else(|| full.clone(), str::to_owned),
+            None => full,
+        };
+        if !own.is_empty() && parts.last() != Some(&own) {
+            parts.push(own);
         }
         cause = c.source();
     }
-    clean(&text, REASON_CHARS)
+    clean(&parts.join(": "), REASON_CHARS)
 }
 
 /// Serialises a body made of plain data (strings, numbers, dates, vectors
