@@ -19,7 +19,12 @@ fn the_unit_scores_an_exposure_of_at_most_2() {
     let line = text
         .lines()
         .find(|l| l.contains("Overall exposure level"))
-        .unwrap_or_else(|| panic!("no exposure line in:\n{text}\n{}", String::from_utf8_lossy(&out.stderr)));
+        .unwrap_or_else(|| {
+            panic!(
+                "no exposure line in:\n{text}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
     let score: f64 = line
         .split(':')
         .nth(1)
@@ -31,8 +36,18 @@ fn the_unit_scores_an_exposure_of_at_most_2() {
 
 #[test]
 fn the_unit_is_notify_type_and_runs_the_daemon() {
-    let unit = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/veille.service")).unwrap();
-    for line in ["Type=notify", "ExecReload=/bin/kill -HUP $MAINPID", "StateDirectory=veille", "RuntimeDirectory=veille", "ConfigurationDirectory=veille", "User=veille"] {
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/veille.service"),
+    )
+    .unwrap();
+    for line in [
+        "Type=notify",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        "StateDirectory=veille",
+        "RuntimeDirectory=veille",
+        "ConfigurationDirectory=veille",
+        "User=veille",
+    ] {
         assert!(unit.lines().any(|l| l.trim() == line), "missing {line}");
     }
     assert!(unit.contains(" run\n"), "ExecStart must run the daemon");

@@ -49,16 +49,13 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 pub fn render(profile: &str, offers: &[&Offer], now: DateTime<Utc>) -> String {
     let mut newest = offers.to_vec();
     // Stable, so offers seen at the same instant keep the caller's order.
-    newest.sort_by(|a, b| b.first_seen.cmp(&a.first_seen));
+    newest.sort_by_key(|o| std::cmp::Reverse(o.first_seen));
     newest.truncate(LIMIT);
 
     let updated = newest.first().map_or(now, |o| o.first_seen);
     let feed = Feed {
         id: format!("urn:veille:{}", urn_part(profile)),
-        title: Text::plain(format!(
-            "veille: offers for {}",
-            line(profile, FIELD_CHARS)
-        )),
+        title: Text::plain(format!("veille: offers for {}", line(profile, FIELD_CHARS))),
         updated: fixed(updated),
         // Atom wants an author on the feed when some entry has none (offers
         // without a company).
@@ -370,7 +367,10 @@ mod tests {
             entry.title.as_str(),
             "<script>alert(1)</script> ]]> a b c def"
         );
-        assert_eq!(entry.summary.as_ref().unwrap().as_str(), "<![CDATA[ ]]>  bell");
+        assert_eq!(
+            entry.summary.as_ref().unwrap().as_str(),
+            "<![CDATA[ ]]>  bell"
+        );
         assert_eq!(entry.authors[0].name, "</name><evil/>");
         assert_eq!(entry.categories[0].term, "\"quoted\" & <tag>");
     }
@@ -380,7 +380,7 @@ mod tests {
         let offers: Vec<Offer> = (0..250)
             .map(|i| {
                 let mut o = offer(&i.to_string(), "Dev", 0);
-                o.first_seen = o.first_seen + chrono::Duration::minutes(i);
+                o.first_seen += chrono::Duration::minutes(i);
                 o
             })
             .collect();

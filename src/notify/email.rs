@@ -676,6 +676,14 @@ mod tests {
         srv.thread.join().unwrap();
         assert!(!err.is_permanent(), "{err}");
         assert!(matches!(err, EmailError::Connection { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "SMTP: internal client error: STARTTLS is not supported on this server \
+                 at 127.0.0.1:{}",
+                srv.port
+            )
+        );
         assert!(srv.seen.lock().unwrap().mail.is_empty());
     }
 
@@ -688,7 +696,15 @@ mod tests {
             .unwrap_err();
         let text = err.to_string();
         assert!(!err.is_permanent(), "{text}");
-        assert!(text.starts_with("SMTP: "), "{text}");
+        assert!(text.starts_with("SMTP: Connection error: "), "{text}");
+        assert!(
+            text.ends_with(&format!(" at 127.0.0.1:{}", srv.port)),
+            "{text}"
+        );
+        assert!(
+            !text.contains("Connection error: Connection error"),
+            "{text}"
+        );
         assert!(!text.contains('\n'), "{text}");
         drop(srv);
     }
@@ -724,7 +740,10 @@ mod tests {
         };
         assert!(rejected(550).is_permanent());
         assert!(rejected(554).is_permanent());
-        assert!(!rejected(535).is_permanent(), "auth failure is a config fix");
+        assert!(
+            !rejected(535).is_permanent(),
+            "auth failure is a config fix"
+        );
         assert!(!rejected(450).is_permanent());
         assert!(!rejected(421).is_permanent());
     }

@@ -193,10 +193,7 @@ pub async fn post(
         let timestamp = now.timestamp();
         request = request
             .header(TIMESTAMP_HEADER, timestamp.to_string())
-            .header(
-                SIGNATURE_HEADER,
-                signature(secret, timestamp, &body.bytes),
-            );
+            .header(SIGNATURE_HEADER, signature(secret, timestamp, &body.bytes));
     }
     match request.send().await {
         Ok(response) => classify(response, now).await,
@@ -435,12 +432,10 @@ fn discord_embed(hook: &Hook<'_>) -> (Value, usize) {
     if let Some(url) = link(o.url.as_deref()) {
         embed.insert("url".to_owned(), Value::String(url));
     }
-    if let Some(summary) = o.summary.as_deref().map(|s| clean(s, SUMMARY_CHARS)) {
-        if !summary.is_empty() {
-            let description = markdown_escape(&summary, DISCORD_DESCRIPTION_CHARS);
-            size += description.chars().count();
-            embed.insert("description".to_owned(), Value::String(description));
-        }
+    if let Some(summary) = field_of(o.summary.as_deref(), SUMMARY_CHARS) {
+        let description = markdown_escape(&summary, DISCORD_DESCRIPTION_CHARS);
+        size += description.chars().count();
+        embed.insert("description".to_owned(), Value::String(description));
     }
     let mut fields = Vec::new();
     let remote = o.remote.map(|r| if r { "yes" } else { "no" }.to_owned());
@@ -583,7 +578,12 @@ fn details(o: &Offer) -> String {
 }
 
 fn field(value: Option<&str>) -> Option<String> {
-    value.map(|v| clean(v, FIELD_CHARS)).filter(|v| !v.is_empty())
+    field_of(value, FIELD_CHARS)
+}
+
+/// A cleaned, capped value; `None` when nothing is left of it.
+fn field_of(value: Option<&str>, max: usize) -> Option<String> {
+    value.map(|v| clean(v, max)).filter(|v| !v.is_empty())
 }
 
 fn words(words: &[String]) -> Option<String> {
@@ -608,8 +608,8 @@ fn link(raw: Option<&str>) -> Option<String> {
     let mut out = url[..Position::BeforePath].to_owned();
     for c in url[Position::BeforePath..].chars() {
         match c {
-            '(' | ')' | '|' | '<' | '>' | '[' | ']' | '{' | '}' | '"' | '\'' | '\\' | '^'
-            | '`' | ' ' => out.push_str(&format!("%{:02X}", u32::from(c))),
+            '(' | ')' | '|' | '<' | '>' | '[' | ']' | '{' | '}' | '"' | '\'' | '\\' | '^' | '`'
+            | ' ' => out.push_str(&format!("%{:02X}", u32::from(c))),
             c => out.push(c),
         }
     }
@@ -855,13 +855,21 @@ mod tests {
     #[tokio::test]
     async fn signed_post_is_delivered() {
         let (url, rx, thread) = receiver(vec!["200 OK"]);
-        let offers = [offer("1", "Rust intern", Some("https://jobs.example.com/1"))];
+        let offers = [offer(
+            "1",
+            "Rust intern",
+            Some("https://jobs.example.com/1"),
+        )];
         let body = json_body_of(&offers);
         let outcome = post(&client(), &url, &body, Some(b"topsecret"), now()).await;
         assert_eq!(outcome, Outcome::Delivered);
         let req = rx.recv().unwrap();
         thread.join().unwrap();
-        assert!(req.head.starts_with("POST /hook/secret-token "), "{}", req.head);
+        assert!(
+            req.head.starts_with("POST /hook/secret-token "),
+            "{}",
+            req.head
+        );
         assert_eq!(req.headers["content-type"], "application/json");
         assert_eq!(req.body, body.bytes);
         let timestamp = &req.headers["x-veille-timestamp"];
@@ -1008,7 +1016,10 @@ mod tests {
         sparse.company = None;
         sparse.published = None;
         sparse.remote = None;
-        let offers = [offer("1", "Rust intern", Some("https://x.example/1")), sparse];
+        let offers = [
+            offer("1", "Rust intern", Some("https://x.example/1")),
+            sparse,
+        ];
         let body = json_body_of(&offers);
         assert_eq!(body.content_type, "application/json");
         let v = parse(&body);
@@ -1020,7 +1031,12 @@ mod tests {
         for (o, got) in offers.iter().zip(got) {
             assert_eq!(got, &serde_json::to_value(o).unwrap());
         }
-        let keys: BTreeSet<&str> = got[1].as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: BTreeSet<&str> = got[1]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         for key in [
             "id",
             "title",
@@ -1044,7 +1060,11 @@ mod tests {
 
     fn hostile_batch() -> [Offer; 2] {
         [
-            offer("1", "Rust intern", Some("https://jobs.example.com/1?a=1&b=(2)")),
+            offer(
+                "1",
+                "Rust intern",
+                Some("https://jobs.example.com/1?a=1&b=(2)"),
+            ),
             offer("2", HOSTILE, Some("javascript:alert(1)")),
         ]
     }
@@ -1068,7 +1088,10 @@ mod tests {
              Acme &amp; Co · Rouen · internship · remote\nMatched: rust"
         );
         let second = blocks[2]["text"]["text"].as_str().unwrap();
-        assert!(second.starts_with("*&lt;script&gt;alert(1)&lt;/script&gt; &amp;"), "{second}");
+        assert!(
+            second.starts_with("*&lt;script&gt;alert(1)&lt;/script&gt; &amp;"),
+            "{second}"
+        );
         assert!(!second.contains('<'), "{second}");
         assert!(!second.contains("X-Injected: 1\n"), "{second}");
         let all = String::from_utf8(body.bytes).unwrap();
@@ -1078,7 +1101,9 @@ mod tests {
 
     #[test]
     fn slack_caps_blocks_at_fifty() {
-        let offers: Vec<Offer> = (0..60).map(|i| offer(&i.to_string(), "Dev", None)).collect();
+        let offers: Vec<Offer> = (0..60)
+            .map(|i| offer(&i.to_string(), "Dev", None))
+            .collect();
         let body = bodies(Format::Slack, "alice", &hooks(&offers, &[])).remove(0);
         let v = parse(&body);
         let blocks = v["blocks"].as_array().unwrap();
@@ -1106,13 +1131,21 @@ mod tests {
             lines[2]
         );
         assert!(lines[2].contains("@\u{200b}everyone"), "{}", lines[2]);
-        assert!(lines[2].contains(r"\[x\]\(javascript\:alert\(1\)\)"), "{}", lines[2]);
+        assert!(
+            lines[2].contains(r"\[x\]\(javascript\:alert\(1\)\)"),
+            "{}",
+            lines[2]
+        );
         assert!(!text.contains("](javascript"), "{text}");
     }
 
     #[test]
     fn ntfy_header_form() {
-        let offers = [offer("1", "Développeur Rust — stage", Some("https://jobs.example.com/1"))];
+        let offers = [offer(
+            "1",
+            "Développeur Rust — stage",
+            Some("https://jobs.example.com/1"),
+        )];
         let words = vec!["rust".to_owned()];
         let body = bodies(Format::Ntfy, "alice", &hooks(&offers, &words)).remove(0);
         assert_eq!(body.content_type, "text/plain; charset=utf-8");
@@ -1131,7 +1164,13 @@ mod tests {
         let title = headers["Title"];
         assert!(title.is_ascii() && !title.contains(['\r', '\n']), "{title}");
         // RFC 2047, as ntfy decodes it.
-        assert_eq!(title, format!("=?UTF-8?B?{}?=", base64("Développeur Rust — stage".as_bytes())));
+        assert_eq!(
+            title,
+            format!(
+                "=?UTF-8?B?{}?=",
+                base64("Développeur Rust — stage".as_bytes())
+            )
+        );
     }
 
     #[test]
@@ -1139,7 +1178,10 @@ mod tests {
         let offers = hostile_batch();
         let body = bodies(Format::Ntfy, "alice", &hooks(&offers, &[])).remove(0);
         let text = String::from_utf8(body.bytes.clone()).unwrap();
-        assert!(text.contains("• Rust intern — Acme & Co\n  https://jobs.example.com/1?a=1&b=%282%29"), "{text}");
+        assert!(
+            text.contains("• Rust intern — Acme & Co\n  https://jobs.example.com/1?a=1&b=%282%29"),
+            "{text}"
+        );
         assert!(!text.contains("javascript:alert(1)\n"), "{text}");
         assert!(!text.contains("\r"), "{text}");
         for (name, value) in &body.headers {
@@ -1169,7 +1211,10 @@ mod tests {
         assert_eq!(embeds[0]["title"], "Rust intern");
         assert_eq!(embeds[0]["url"], "https://jobs.example.com/1?a=1&b=%282%29");
         assert_eq!(embeds[0]["description"], r"Build things in Rust\.");
-        assert_eq!(embeds[0]["fields"][0], json!({"name": "Company", "value": "Acme & Co", "inline": true}));
+        assert_eq!(
+            embeds[0]["fields"][0],
+            json!({"name": "Company", "value": "Acme & Co", "inline": true})
+        );
         assert!(embeds[1].get("url").is_none(), "{}", embeds[1]);
         let title = embeds[1]["title"].as_str().unwrap();
         assert!(title.starts_with(r"\<script\>"), "{title}");
@@ -1193,7 +1238,13 @@ mod tests {
     #[test]
     fn discord_splits_23_offers_into_3_messages() {
         let offers: Vec<Offer> = (0..23)
-            .map(|i| offer(&i.to_string(), &format!("Offer {i}"), Some("https://x.example/")))
+            .map(|i| {
+                offer(
+                    &i.to_string(),
+                    &format!("Offer {i}"),
+                    Some("https://x.example/"),
+                )
+            })
             .collect();
         let bodies = bodies(Format::Discord, "alice", &hooks(&offers, &[]));
         let sizes: Vec<usize> = bodies
@@ -1201,7 +1252,10 @@ mod tests {
             .map(|b| parse(b)["embeds"].as_array().unwrap().len())
             .collect();
         assert_eq!(sizes, [10, 10, 3]);
-        assert_eq!(parse(&bodies[2])["content"], "23 new offers for alice (3/3)");
+        assert_eq!(
+            parse(&bodies[2])["content"],
+            "23 new offers for alice (3/3)"
+        );
         assert_eq!(parse(&bodies[2])["embeds"][2]["title"], "Offer 22");
     }
 
@@ -1225,12 +1279,14 @@ mod tests {
                 .iter()
                 .map(|e| {
                     let text = |k: &str| e[k].as_str().map_or(0, |s| s.chars().count());
-                    let fields: usize = e["fields"]
-                        .as_array()
-                        .map_or(0, |f| f.iter().map(|f| {
-                            f["name"].as_str().unwrap().len()
-                                + f["value"].as_str().unwrap().chars().count()
-                        }).sum());
+                    let fields: usize = e["fields"].as_array().map_or(0, |f| {
+                        f.iter()
+                            .map(|f| {
+                                f["name"].as_str().unwrap().len()
+                                    + f["value"].as_str().unwrap().chars().count()
+                            })
+                            .sum()
+                    });
                     text("title") + text("description") + fields
                 })
                 .sum();
