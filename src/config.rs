@@ -21,6 +21,8 @@ use url::Url;
 
 use crate::matcher::{Matcher, Pattern, ProfileSpec, Query};
 use crate::notify::digest::Language;
+use crate::notify::email::Security;
+use crate::notify::webhook::Format;
 use crate::schedule::Schedule;
 use crate::source::ats::{self, Ats};
 use crate::source::page::Selectors;
@@ -50,6 +52,7 @@ pub struct Config {
     /// The watchlist file this came from.
     pub path: PathBuf,
     pub daemon: Daemon,
+    pub smtp: Option<SmtpConfig>,
     /// Boards and companies, in file order.
     pub sources: Vec<Source>,
     pub profiles: Vec<Profile>,
@@ -229,8 +232,31 @@ pub struct Channel {
 /// Where a channel delivers.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChannelKind {
+    /// A digest by email through `[smtp]`, to these addresses.
+    Email(Vec<String>),
     /// A local Maildir: the digest as one message, no SMTP needed.
     Maildir(PathBuf),
+    /// An HTTP POST per batch; the secret is read at delivery time.
+    Webhook {
+        url: Url,
+        format: Format,
+        secret_env: Option<String>,
+        secret_file: Option<PathBuf>,
+    },
+    /// The profile's last matches as an Atom file, rewritten after each poll.
+    Atom(PathBuf),
+}
+
+/// `[smtp]`, compiled; the password is looked up only when sending.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmtpConfig {
+    pub server: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub from: String,
 }
 
 /// Every problem found in a watchlist.
@@ -401,9 +427,9 @@ impl Cx<'_> {
             Some((span, t)) => self.daemon(Table::new(span, t, "[daemon]")),
             None => self.daemon(Table::new(0..0, &DeTable::default(), "[daemon]")),
         };
-        if let Some((span, t)) = top.table(self, "smtp") {
-            self.smtp(Table::new(span, t, "[smtp]"));
-        }
+        let smtp = top
+            .table(self, "smtp")
+            .and_then(|(span, t)| self.smtp(Table::new(span, t, "[smtp]")));
         let mut kept = Vec::new();
         let mut names: BTreeMap<String, Range<usize>> = BTreeMap::new();
         let mut seen = Vec::new();
@@ -435,9 +461,11 @@ impl Cx<'_> {
         let mut profiles = Vec::new();
         let mut profile_names: BTreeMap<String, usize> = BTreeMap::new();
         for (span, t) in top.tables(self, "profile") {
-            if let Some((name_span, p)) =
-                self.profile(Table::new(span, t, "[[profile]]"), &source_names)
-            {
+            if let Some((name_span, p)) = self.profile(
+                Table::new(span, t, "[[profile]]"),
+                &source_names,
+                smtp.is_some(),
+            ) {
                 if let Some(first) = profile_names.get(&p.name) {
                     let (line, _) = line_col(self.src, *first);
                     self.err(
@@ -457,6 +485,7 @@ impl Cx<'_> {
         Config {
             path: PathBuf::new(),
             daemon,
+            smtp,
             sources: kept,
             profiles,
         }
@@ -541,9 +570,9 @@ impl Cx<'_> {
         }
     }
 
-    /// `[smtp]` is validated now so a typo is caught early; email channels
-    /// that use it arrive with the delivery work.
-    fn smtp(&mut self, mut t: Table<'_, '_>) {
+    /// `[smtp]`: where email channels send. The password is never read
+    /// here (`check` needs no secret): only where to find it.
+    fn smtp(&mut self, mut t: Table<'_, '_>) -> Option<SmtpConfig> {
         if let Some(span) = t.key_span("password") {
             t.mark_used("password");
             self.err(
@@ -551,24 +580,42 @@ impl Cx<'_> {
                 "the SMTP password does not belong in the watchlist: use password_env = \"VEILLE_SMTP_PASSWORD\", password_file = \"/path\", or the systemd credential smtp-password",
             );
         }
-        t.string(self, "server");
-        if let Some(p) = t.integer(self, "port")
-            && !(1..=65535).contains(p.get_ref())
+        let server = t.string(self, "server");
+        let port = match t.integer(self, "port") {
+            Some(p) if (1..=65535).contains(p.get_ref()) => Some(*p.get_ref() as u16),
+            Some(p) => {
+                self.err(&p.span(), "port must be between 1 and 65535");
+                None
+            }
+            None => None,
+        };
+        let security = match t.string(self, "security") {
+            None => Security::StartTls,
+            Some(s) => match s.get_ref().as_str() {
+                "starttls" => Security::StartTls,
+                "tls" => Security::Tls,
+                "none" => Security::None,
+                _ => {
+                    self.err(
+                        &s.span(),
+                        "security must be \"starttls\", \"tls\" or \"none\"",
+                    );
+                    Security::StartTls
+                }
+            },
+        };
+        let username = t.string(self, "username").map(Spanned::into_inner);
+        let password_env = t.string(self, "password_env").map(Spanned::into_inner);
+        let password_file = t
+            .string(self, "password_file")
+            .map(|p| self.path(p.get_ref()));
+        let from = t.string(self, "from");
+        if let Some(f) = &from
+            && f.get_ref().parse::<lettre::message::Mailbox>().is_err()
         {
-            self.err(&p.span(), "port must be between 1 and 65535");
+            self.err(&f.span(), format!("`{}` is not an address (write \"Name <me@example.org>\" or \"me@example.org\")", f.get_ref()));
         }
-        if let Some(s) = t.string(self, "security")
-            && !["starttls", "tls", "none"].contains(&s.get_ref().as_str())
-        {
-            self.err(
-                &s.span(),
-                "security must be \"starttls\", \"tls\" or \"none\"",
-            );
-        }
-        t.string(self, "username");
-        t.string(self, "password_env");
-        t.string(self, "password_file");
-        t.string(self, "from");
+        let span = t.span.clone();
         t.finish(
             self,
             &[
@@ -581,6 +628,28 @@ impl Cx<'_> {
                 "from",
             ],
         );
+        let Some(server) = server else {
+            self.err(&span, "[smtp] needs `server`");
+            return None;
+        };
+        let Some(from) = from else {
+            self.err(&span, "[smtp] needs `from`, the sender address");
+            return None;
+        };
+        let port = port.unwrap_or(match security {
+            Security::StartTls => 587,
+            Security::Tls => 465,
+            Security::None => 25,
+        });
+        Some(SmtpConfig {
+            server: server.into_inner(),
+            port,
+            security,
+            username,
+            password_env,
+            password_file,
+            from: from.into_inner(),
+        })
     }
 
     fn name(&mut self, t: &mut Table<'_, '_>) -> Option<Spanned<String>> {
@@ -971,6 +1040,7 @@ impl Cx<'_> {
         &mut self,
         mut t: Table<'_, '_>,
         sources: &HashSet<&str>,
+        smtp: bool,
     ) -> Option<(Range<usize>, Profile)> {
         let name = self.name(&mut t);
         let query = t
@@ -1066,7 +1136,7 @@ impl Cx<'_> {
         let mut channels = Vec::new();
         let mut ids = HashSet::new();
         for (span, n) in t.tables(self, "notify") {
-            if let Some(c) = self.channel(Table::new(span.clone(), n, "[[profile.notify]]")) {
+            if let Some(c) = self.channel(Table::new(span.clone(), n, "[[profile.notify]]"), smtp) {
                 if !ids.insert(c.id.clone()) {
                     self.err(&span, format!("this profile already delivers to {}", c.id));
                 }
@@ -1115,8 +1185,9 @@ impl Cx<'_> {
         ))
     }
 
-    fn channel(&mut self, mut t: Table<'_, '_>) -> Option<Channel> {
-        let kind = self.one_kind(&mut t, &["email", "maildir", "webhook", "atom"]);
+    fn channel(&mut self, mut t: Table<'_, '_>, smtp: bool) -> Option<Channel> {
+        let kinds = ["email", "maildir", "webhook", "atom"];
+        let present: Vec<&str> = kinds.iter().copied().filter(|k| t.has(k)).collect();
         let schedule = t.schedule(self, "schedule");
         let max_offers = match t.integer(self, "max_offers") {
             Some(n) if *n.get_ref() >= 1 => *n.get_ref() as usize,
@@ -1126,20 +1197,115 @@ impl Cx<'_> {
             }
             None => DEFAULT_MAX_OFFERS,
         };
-        let compiled = match kind {
-            Some(("maildir", v)) => {
-                let path = self.path(v.get_ref());
-                Some((
-                    format!("maildir:{}", path.display()),
-                    ChannelKind::Maildir(path),
-                ))
-            }
-            Some((key, v)) => {
-                self.err(&v.span(), format!("`{key}` channels are not supported by this version of veille yet; use `maildir`"));
+        let format = t.string(self, "format");
+        let secret_env = t.string(self, "secret_env").map(Spanned::into_inner);
+        let secret_file = t
+            .string(self, "secret_file")
+            .map(|p| self.path(p.get_ref()));
+        if let Some(span) = t.key_span("secret") {
+            t.mark_used("secret");
+            self.err(&span, "a webhook secret does not belong in the watchlist: use secret_env = \"VEILLE_HOOK_SECRET\" or secret_file = \"/path\"");
+        }
+        let compiled = match present.as_slice() {
+            [] => {
+                self.err(
+                    &t.span,
+                    format!("[[profile.notify]] needs one of: {}", kinds.join(", ")),
+                );
                 None
             }
-            None => None,
+            [_, second, ..] => {
+                let span = t.key_span(second).unwrap_or(t.span.clone());
+                self.err(
+                    &span,
+                    format!(
+                        "[[profile.notify]] takes exactly one of {}, this one has {}",
+                        kinds.join(", "),
+                        present.join(" and ")
+                    ),
+                );
+                for k in &present {
+                    t.mark_used(k);
+                }
+                None
+            }
+            ["email"] => {
+                let span = t.key_span("email").unwrap_or(t.span.clone());
+                let mut to = Vec::new();
+                for a in t.strings(self, "email") {
+                    if a.get_ref().parse::<lettre::Address>().is_ok() {
+                        to.push(a.into_inner());
+                    } else {
+                        self.err(
+                            &a.span(),
+                            format!("`{}` is not an email address", a.get_ref()),
+                        );
+                    }
+                }
+                if !smtp {
+                    self.err(
+                        &span,
+                        "email channels need an [smtp] table (the server to send through)",
+                    );
+                }
+                (!to.is_empty()).then(|| {
+                    (
+                        format!("email:{}", to.join(",")),
+                        ChannelKind::Email(to),
+                        false,
+                    )
+                })
+            }
+            ["maildir"] => t.string(self, "maildir").map(|v| {
+                let path = self.path(v.get_ref());
+                (
+                    format!("maildir:{}", path.display()),
+                    ChannelKind::Maildir(path),
+                    false,
+                )
+            }),
+            ["atom"] => t.string(self, "atom").map(|v| {
+                let path = self.path(v.get_ref());
+                (
+                    format!("atom:{}", path.display()),
+                    ChannelKind::Atom(path),
+                    true,
+                )
+            }),
+            _ => t.string(self, "webhook").and_then(|v| {
+                let url = self.url(&v)?;
+                let fmt = match &format {
+                    None => Format::Json,
+                    Some(f) => match Format::from_key(f.get_ref()) {
+                        Some(x) => x,
+                        None => {
+                            self.err(
+                                &f.span(),
+                                "format must be json, slack, discord, mattermost or ntfy",
+                            );
+                            Format::Json
+                        }
+                    },
+                };
+                Some((
+                    format!("webhook:{url}"),
+                    ChannelKind::Webhook {
+                        url,
+                        format: fmt,
+                        secret_env: secret_env.clone(),
+                        secret_file: secret_file.clone(),
+                    },
+                    schedule.is_none(),
+                ))
+            }),
         };
+        if !matches!(present.as_slice(), ["webhook"]) {
+            for key in ["format", "secret_env", "secret_file"] {
+                if let Some(span) = t.key_span(key) {
+                    self.err(&span, format!("`{key}` only applies to webhook channels"));
+                }
+            }
+        }
         t.finish(
             self,
             &[
@@ -1149,9 +1315,12 @@ impl Cx<'_> {
                 "atom",
                 "schedule",
                 "max_offers",
+                "format",
+                "secret_env",
+                "secret_file",
             ],
         );
-        let (id, kind) = compiled?;
+        let (id, kind, immediate) = compiled?;
         let schedule = schedule.unwrap_or_else(|| {
             Schedule::parse(DEFAULT_DIGEST_SCHEDULE).expect("the default schedule is valid")
         });
@@ -1159,7 +1328,7 @@ impl Cx<'_> {
             id,
             kind,
             schedule,
-            immediate: false,
+            immediate,
             max_offers,
         })
     }
@@ -1566,8 +1735,10 @@ maildir = "Maildir"
         .unwrap();
         assert_eq!(c.sources.len(), 1);
         assert_eq!(c.daemon.every, Duration::from_secs(900));
-        let ChannelKind::Maildir(p) = &c.profiles[0].channels[0].kind;
-        assert_eq!(p, Path::new("/etc/x/Maildir"));
+        assert_eq!(
+            c.profiles[0].channels[0].kind,
+            ChannelKind::Maildir(PathBuf::from("/etc/x/Maildir"))
+        );
     }
 
     #[test]
@@ -1655,7 +1826,9 @@ name = "p"
 
     #[test]
     fn a_password_in_the_watchlist_is_refused_with_advice() {
-        let got = problems("[smtp]\nserver = \"smtp.example.org\"\npassword = \"hunter2\"\n");
+        let got = problems(
+            "[smtp]\nserver = \"smtp.example.org\"\npassword = \"hunter2\"\nfrom = \"me@example.org\"\n",
+        );
         assert_eq!(got.len(), 1);
         assert!(
             got[0].starts_with("w.toml:3:1: the SMTP password does not belong"),

@@ -124,6 +124,11 @@ impl Fetcher {
         })
     }
 
+    /// The shared HTTP client (webhooks use it too).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
     /// Fails with [`FetchError::Disallowed`] when the origin's robots.txt
     /// forbids `url` to us. A missing robots.txt (4xx) allows everything; one
     /// that cannot be fetched (5xx, network) allows too, and is retried at

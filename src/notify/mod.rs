@@ -5,11 +5,14 @@
 //! that records the delivery, flushed before returning. Rendering is
 //! `digest`'s job; writing a Maildir file is `maildir`'s.
 
+pub mod atom;
 pub mod digest;
+pub mod email;
 pub mod maildir;
+pub mod webhook;
 
 use chrono::{DateTime, Utc};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::config::{Channel, ChannelKind, Config, Profile};
 use crate::store::{QueueEntry, Store, StoreError, StoredOffer};
@@ -24,11 +27,12 @@ pub enum DeliveryError {
     Store(#[from] StoreError),
     #[error("cannot render the digest: {0}")]
     Render(#[from] digest::DigestError),
-    #[error("cannot write to the Maildir {path}: {source}")]
-    Maildir {
-        path: String,
-        source: std::io::Error,
-    },
+    /// The attempt failed; the batch stays queued for a retry.
+    #[error("{0}")]
+    Failed(String),
+    /// The channel refused the batch for good; it is on the failed list.
+    #[error("refused for good: {0}")]
+    Refused(String),
 }
 
 /// What a delivery attempt did.
@@ -68,12 +72,22 @@ fn failing_sources(
     Ok((out, alert))
 }
 
-/// Renders the digest of everything queued for `channel`, and unless `dry`,
-/// delivers it and takes the entries off the queue.
+/// How a delivery attempt failed.
+enum Failure {
+    /// Worth retrying (server down, timeout, 5xx): the batch stays queued.
+    Retry(String),
+    /// Refused for good (HTTP 4xx other than 408/429, SMTP 5xx): the batch
+    /// moves to the channel's failed list, kept and shown by `status`.
+    Refused(String),
+}
+
+/// Renders what is queued for `channel` (a digest, webhook bodies, the Atom
+/// file), and unless `dry`, delivers it and takes the entries off the queue
+/// (or onto the failed list when the channel refused them for good).
 pub async fn deliver(
     config: &Config,
     store: &Store,
-    _fetcher: &crate::fetch::Fetcher,
+    fetcher: &crate::fetch::Fetcher,
     profile: &Profile,
     channel: &Channel,
     now: DateTime<Utc>,
@@ -88,7 +102,15 @@ pub async fn deliver(
             None => gone.push(entry),
         }
     }
-    let (failing, alert) = failing_sources(config, store, profile, now)?;
+    let digest_kind = matches!(
+        channel.kind,
+        ChannelKind::Email(_) | ChannelKind::Maildir(_)
+    );
+    let (failing, alert) = if digest_kind {
+        failing_sources(config, store, profile, now)?
+    } else {
+        (Vec::new(), false)
+    };
     if offers.is_empty() && !alert {
         if !dry {
             let mut w = store.writer();
@@ -103,58 +125,118 @@ pub async fn deliver(
         }
         return Ok(Delivered::Nothing);
     }
-    let no_words = Vec::new();
-    let entries: Vec<Entry<'_>> = offers
-        .iter()
-        .map(|(_, s)| {
-            let hit = s.hits.get(&profile.name);
-            Entry {
-                offer: &s.offer,
-                score: hit.map_or(0.0, |h| h.score),
-                words: hit.map_or(&no_words, |h| &h.words),
-            }
-        })
-        .collect();
-    let d = Digest {
-        profile: &profile.name,
-        language: config.daemon.language,
-        entries,
-        failing,
-        now: now.with_timezone(&config.daemon.timezone),
-        max_offers: channel.max_offers,
-    };
-    let rendered = digest::render(&d)?;
     let count = offers.len();
-    if dry {
-        return Ok(Delivered::Sent {
-            offers: count,
-            rendered: Some(Box::new(rendered)),
-        });
+    let no_words: Vec<String> = Vec::new();
+    fn words<'a>(s: &'a StoredOffer, profile: &str, none: &'a [String]) -> (f32, &'a [String]) {
+        let hit = s.hits.get(profile);
+        (hit.map_or(0.0, |h| h.score), hit.map_or(none, |h| &h.words))
     }
-    let result = match &channel.kind {
-        ChannelKind::Maildir(path) => {
-            let to = vec![format!("{}@localhost", profile.name)];
-            let envelope = Envelope {
-                from: "veille <veille@localhost>",
-                to: &to,
-                list_id: &format!("{}.veille.localhost", profile.name),
-                date: now,
-            };
-            digest::to_message(&rendered, &envelope)
-                .map_err(DeliveryError::from)
-                .and_then(|msg| {
-                    maildir::deliver(path, &msg).map_err(|source| DeliveryError::Maildir {
-                        path: path.display().to_string(),
-                        source,
-                    })
+    let mut rendered_out = None;
+    let result: Result<String, Failure> = match &channel.kind {
+        ChannelKind::Email(_) | ChannelKind::Maildir(_) => {
+            let entries: Vec<Entry<'_>> = offers
+                .iter()
+                .map(|(_, s)| {
+                    let (score, words) = words(s, &profile.name, &no_words);
+                    Entry {
+                        offer: &s.offer,
+                        score,
+                        words,
+                    }
                 })
+                .collect();
+            let d = Digest {
+                profile: &profile.name,
+                language: config.daemon.language,
+                entries,
+                failing,
+                now: now.with_timezone(&config.daemon.timezone),
+                max_offers: channel.max_offers,
+            };
+            let rendered = digest::render(&d)?;
+            if dry {
+                return Ok(Delivered::Sent {
+                    offers: count,
+                    rendered: Some(Box::new(rendered)),
+                });
+            }
+            let r = send_digest(config, profile, channel, &rendered, now).await;
+            rendered_out = Some(Box::new(rendered));
+            r
+        }
+        ChannelKind::Webhook {
+            url,
+            format,
+            secret_env,
+            secret_file,
+        } => {
+            let hooks: Vec<webhook::Hook<'_>> = offers
+                .iter()
+                .map(|(_, s)| webhook::Hook {
+                    offer: &s.offer,
+                    words: words(s, &profile.name, &no_words).1,
+                })
+                .collect();
+            let bodies = webhook::bodies(*format, &profile.name, &hooks);
+            if dry {
+                return Ok(Delivered::Sent {
+                    offers: count,
+                    rendered: None,
+                });
+            }
+            match read_secret(secret_env.as_deref(), secret_file.as_deref()) {
+                Err(e) => Err(Failure::Retry(e)),
+                Ok(secret) => {
+                    let mut result = Ok(format!("{} request(s)", bodies.len()));
+                    for body in &bodies {
+                        match webhook::post(fetcher.client(), url, body, secret.as_deref(), now)
+                            .await
+                        {
+                            webhook::Outcome::Delivered => {}
+                            webhook::Outcome::Refused(r) => {
+                                result = Err(Failure::Refused(r));
+                                break;
+                            }
+                            webhook::Outcome::Retry { reason, .. } => {
+                                result = Err(Failure::Retry(reason));
+                                break;
+                            }
+                        }
+                    }
+                    result
+                }
+            }
+        }
+        ChannelKind::Atom(path) => {
+            let mut recent: Vec<crate::offer::Offer> = Vec::new();
+            for stored in store.offers_newest() {
+                let stored = stored?;
+                if stored.offer.matches.contains(&profile.name) {
+                    recent.push(stored.offer);
+                    if recent.len() >= ATOM_ENTRIES {
+                        break;
+                    }
+                }
+            }
+            let refs: Vec<&crate::offer::Offer> = recent.iter().collect();
+            let xml = atom::render(&profile.name, &refs, now);
+            if dry {
+                return Ok(Delivered::Sent {
+                    offers: count,
+                    rendered: None,
+                });
+            }
+            atom::write_atomic(path, xml.as_bytes())
+                .map(|_| path.display().to_string())
+                .map_err(|e| Failure::Retry(format!("cannot write {}: {e}", path.display())))
         }
     };
+
     let mut w = store.writer();
     let mut st = store.channel_state(&profile.name, &channel.id)?;
     st.last_attempt = Some(now);
-    match result {
-        Ok(file) => {
+    let outcome = match result {
+        Ok(target) => {
             for (e, _) in &offers {
                 w.dequeue(&profile.name, &channel.id, &e.offer);
             }
@@ -165,23 +247,125 @@ pub async fn deliver(
             st.last_run = Some(now);
             st.last_error = None;
             st.attempts = 0;
-            w.put_channel_state(&profile.name, &channel.id, &st)?;
-            w.commit()?;
-            store.flush()?;
-            info!(profile = %profile.name, channel = %channel.id, offers = count, file = %file.display(), "Digest delivered.");
+            info!(profile = %profile.name, channel = %channel.id, offers = count, to = %target, "Delivered.");
             Ok(Delivered::Sent {
                 offers: count,
-                rendered: Some(Box::new(rendered)),
+                rendered: rendered_out,
             })
         }
-        Err(e) => {
-            warn!(profile = %profile.name, channel = %channel.id, error = %e, "Delivery failed; the digest stays queued.");
-            st.last_error = Some(e.to_string().replace(['\n', '\r'], " "));
-            st.attempts += 1;
-            w.put_channel_state(&profile.name, &channel.id, &st)?;
-            w.commit()?;
-            store.flush()?;
-            Err(e)
+        Err(Failure::Refused(reason)) => {
+            for (e, _) in &offers {
+                w.fail(&profile.name, &channel.id, e)?;
+            }
+            st.last_run = Some(now);
+            st.last_error = Some(one_line(&reason));
+            st.attempts = 0;
+            error!(profile = %profile.name, channel = %channel.id, offers = count, error = %reason, "Refused for good; moved to the failed list.");
+            Err(DeliveryError::Refused(one_line(&reason)))
         }
+        Err(Failure::Retry(reason)) => {
+            st.last_error = Some(one_line(&reason));
+            st.attempts += 1;
+            warn!(profile = %profile.name, channel = %channel.id, error = %reason, "Delivery failed; it stays queued and will be retried.");
+            Err(DeliveryError::Failed(one_line(&reason)))
+        }
+    };
+    w.put_channel_state(&profile.name, &channel.id, &st)?;
+    w.commit()?;
+    store.flush()?;
+    outcome
+}
+
+/// The last matches an Atom channel keeps.
+pub const ATOM_ENTRIES: usize = 200;
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+/// A webhook secret, from the environment or a file; never logged.
+fn read_secret(
+    env: Option<&str>,
+    file: Option<&std::path::Path>,
+) -> Result<Option<Vec<u8>>, String> {
+    if let Some(name) = env {
+        return match std::env::var(name) {
+            Ok(v) if !v.is_empty() => Ok(Some(v.into_bytes())),
+            _ => Err(format!("the webhook secret variable ${name} is not set")),
+        };
+    }
+    if let Some(path) = file {
+        return match std::fs::read_to_string(path) {
+            Ok(v) => Ok(Some(v.trim_end_matches(['\n', '\r']).as_bytes().to_vec())),
+            Err(e) => Err(format!(
+                "cannot read the webhook secret file {}: {e}",
+                path.display()
+            )),
+        };
+    }
+    Ok(None)
+}
+
+/// Sends or files a rendered digest.
+async fn send_digest(
+    config: &Config,
+    profile: &Profile,
+    channel: &Channel,
+    rendered: &Rendered,
+    now: DateTime<Utc>,
+) -> Result<String, Failure> {
+    let list_id = format!("{}.veille.localhost", profile.name);
+    match &channel.kind {
+        ChannelKind::Maildir(path) => {
+            let to = vec![format!("{}@localhost", profile.name)];
+            let envelope = Envelope {
+                from: "veille <veille@localhost>",
+                to: &to,
+                list_id: &list_id,
+                date: now,
+            };
+            let msg = digest::to_message(rendered, &envelope)
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            maildir::deliver(path, &msg)
+                .map(|f| f.display().to_string())
+                .map_err(|e| {
+                    Failure::Retry(format!(
+                        "cannot write to the Maildir {}: {e}",
+                        path.display()
+                    ))
+                })
+        }
+        ChannelKind::Email(to) => {
+            let Some(smtp) = &config.smtp else {
+                return Err(Failure::Retry("no [smtp] table".into()));
+            };
+            let envelope = Envelope {
+                from: &smtp.from,
+                to,
+                list_id: &list_id,
+                date: now,
+            };
+            let msg = digest::to_message(rendered, &envelope)
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            let password = email::resolve_password(
+                smtp.password_env.as_deref(),
+                smtp.password_file.as_deref(),
+            )
+            .map_err(|e| Failure::Retry(e.to_string()))?;
+            let settings = email::Smtp {
+                server: smtp.server.clone(),
+                port: smtp.port,
+                security: smtp.security,
+                username: smtp.username.clone(),
+                password,
+                from: smtp.from.clone(),
+            };
+            match email::send(&settings, to, &msg).await {
+                Ok(()) => Ok(to.join(", ")),
+                Err(e) if e.is_permanent() => Err(Failure::Refused(e.to_string())),
+                Err(e) => Err(Failure::Retry(e.to_string())),
+            }
+        }
+        _ => Err(Failure::Refused("not a digest channel".into())),
     }
 }
