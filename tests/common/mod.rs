@@ -44,11 +44,31 @@ impl Route {
     }
 }
 
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// A fixture server on an ephemeral loopback port: one thread per
 /// connection, one request per connection (`Connection: close`), so a test
 /// sees exactly what it serves.
 pub struct Server {
     pub base: String,
+    /// Every request received: path, headers (lower-case names), body.
+    pub requests: Arc<Mutex<Vec<Request>>>,
     routes: Arc<Mutex<HashMap<String, Route>>>,
     hits: Arc<Mutex<HashMap<String, (usize, usize)>>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
@@ -63,19 +83,21 @@ impl Server {
         let routes: Arc<Mutex<HashMap<String, Route>>> = Arc::default();
         let hits: Arc<Mutex<HashMap<String, (usize, usize)>>> = Arc::default();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (r, h, st) = (routes.clone(), hits.clone(), stop.clone());
+        let requests: Arc<Mutex<Vec<Request>>> = Arc::default();
+        let (r, h, st, rq) = (routes.clone(), hits.clone(), stop.clone(), requests.clone());
         let thread = std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if st.load(std::sync::atomic::Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (r, h) = (r.clone(), h.clone());
-                std::thread::spawn(move || serve(conn, &r, &h));
+                let (r, h, rq) = (r.clone(), h.clone(), rq.clone());
+                std::thread::spawn(move || serve(conn, &r, &h, &rq));
             }
         });
         Server {
             base: format!("http://{addr}"),
+            requests,
             routes,
             hits,
             stop,
@@ -113,6 +135,7 @@ fn serve(
     mut conn: TcpStream,
     routes: &Mutex<HashMap<String, Route>>,
     hits: &Mutex<HashMap<String, (usize, usize)>>,
+    requests: &Mutex<Vec<Request>>,
 ) {
     let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(10)));
     let mut reader = BufReader::new(conn.try_clone().unwrap());
@@ -120,19 +143,35 @@ fn serve(
     if reader.read_line(&mut line).is_err() {
         return;
     }
+    let method = line.split_whitespace().next().unwrap_or("GET").to_string();
     let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
     let mut if_none_match = None;
+    let mut headers = Vec::new();
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h).is_err() || h.trim().is_empty() {
             break;
         }
-        if let Some((k, v)) = h.split_once(':')
-            && k.eq_ignore_ascii_case("if-none-match")
-        {
-            if_none_match = Some(v.trim().to_string());
+        if let Some((k, v)) = h.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+            if k.eq_ignore_ascii_case("if-none-match") {
+                if_none_match = Some(v.trim().to_string());
+            }
         }
     }
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    let _ = std::io::Read::read_exact(&mut reader, &mut body);
+    requests.lock().unwrap().push(Request {
+        method,
+        path: path.clone(),
+        headers,
+        body,
+    });
     let route = routes.lock().unwrap().get(&path).cloned();
     let (status, body, mut headers) = match route {
         None => (404, b"not found".to_vec(), Vec::new()),
@@ -224,8 +263,14 @@ impl Sandbox {
 
     /// Runs the real binary with this sandbox's watchlist.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_env(args, &[])
+    }
+
+    /// Like [`run`], with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let config = self.path("veille.toml");
         Command::new(env!("CARGO_BIN_EXE_veille"))
+            .envs(env.iter().copied())
             .arg("--config")
             .arg(&config)
             .args(args)
