@@ -160,6 +160,13 @@ pub async fn fetch(
             }
         }
     }
+    // Every kind: a contract the source did not state may be in the title
+    // ("Stage", "alternance", "CDI").
+    for item in &mut out.items {
+        if item.contract.is_none() {
+            item.contract = crate::offer::contract_kind(&item.title).map(str::to_string);
+        }
+    }
     Ok(Some(out))
 }
 
