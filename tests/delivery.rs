@@ -267,3 +267,49 @@ fn a_webhook_500_is_retried_once_and_a_410_goes_to_the_failed_list() {
         1
     );
 }
+
+#[test]
+fn kill_9_between_the_servers_acceptance_and_the_mark_sends_at_most_one_duplicate() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let server = Server::start();
+    server.fixture("/jobs.rss", "fr_latin1_jobs.rss", "application/rss+xml");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hang = Arc::new(AtomicBool::new(true));
+    let messages = smtp::serve_with(listener, hang.clone());
+    let sb = Sandbox::new(&format!(
+        "[smtp]\nserver = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\nfrom = \"veille@example.org\"\n[[board]]\nname = \"n\"\nfeed = \"{}\"\n[[profile]]\nname = \"p\"\n[[profile.notify]]\nemail = \"p@example.org\"\n",
+        server.url("/jobs.rss")
+    ));
+    assert_eq!(code(&sb.run(&["poll"])), 0);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_veille"))
+        .arg("--config")
+        .arg(sb.path("veille.toml"))
+        .arg("digest")
+        .current_dir(sb.dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while messages.lock().unwrap().is_empty() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the digest never reached the server"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The server has the message but has not said 250: kill -9 now.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    hang.store(false, Ordering::SeqCst);
+    let again = sb.run(&["digest"]);
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    let got = messages.lock().unwrap().len();
+    assert_eq!(got, 2, "the digest is sent again after the crash, once");
+    assert_eq!(code(&sb.run(&["digest"])), 0);
+    assert_eq!(messages.lock().unwrap().len(), 2, "and never a third time");
+    let s = status(&sb);
+    assert_eq!(channel(&s, "email:")["queued"], 0);
+}

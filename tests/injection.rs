@@ -10,12 +10,23 @@ fn assert_html_is_inert(html: &str) {
     let all = scraper::Selector::parse("*").unwrap();
     for el in doc.select(&all) {
         let name = el.value().name();
-        assert!(!["script", "iframe", "object", "embed"].contains(&name), "live <{name}> in\n{html}");
+        assert!(
+            !["script", "iframe", "object", "embed"].contains(&name),
+            "live <{name}> in\n{html}"
+        );
         for (attr, value) in el.value().attrs() {
-            assert!(!attr.starts_with("on"), "event handler {attr}={value:?} in\n{html}");
+            assert!(
+                !attr.starts_with("on"),
+                "event handler {attr}={value:?} in\n{html}"
+            );
             if attr == "href" || attr == "src" {
                 let v = value.trim().to_ascii_lowercase();
-                assert!(v.starts_with("http://") || v.starts_with("https://") || v.starts_with("mailto:"), "{attr}={value:?}");
+                assert!(
+                    v.starts_with("http://")
+                        || v.starts_with("https://")
+                        || v.starts_with("mailto:"),
+                    "{attr}={value:?}"
+                );
             }
         }
     }
@@ -39,11 +50,19 @@ fn hostile_titles_and_links_are_escaped_or_dropped_everywhere() {
         let title = o["title"].as_str().unwrap();
         assert!(!title.contains('\r') && !title.contains('\n'), "{title:?}");
         // Only http(s) links are kept as an offer's URL.
-        assert!(o["url"].is_null() || o["url"].as_str().unwrap().starts_with("https://"), "{o}");
+        assert!(
+            o["url"].is_null() || o["url"].as_str().unwrap().starts_with("https://"),
+            "{o}"
+        );
     }
     assert_eq!(code(&sb.run(&["digest"])), 0);
 
-    let file = std::fs::read_dir(sb.path("Maildir/new")).unwrap().next().unwrap().unwrap().path();
+    let file = std::fs::read_dir(sb.path("Maildir/new"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let raw = std::fs::read(file).unwrap();
     let mail = mailparse::parse_mail(&raw).unwrap();
     // No header was injected by a title.
@@ -63,7 +82,17 @@ fn hostile_titles_and_links_are_escaped_or_dropped_everywhere() {
         }
     }
 
-    let hook = server.requests.lock().unwrap().iter().find(|r| r.path == "/hook").cloned().unwrap();
+    let hook = server
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|r| r.path == "/hook")
+        .cloned()
+        .unwrap();
     let body = String::from_utf8(hook.body).unwrap();
-    assert!(!body.contains("<script") && !body.contains("javascript:"), "{body}");
+    assert!(
+        !body.contains("<script") && !body.contains("javascript:"),
+        "{body}"
+    );
 }

@@ -288,7 +288,10 @@ fn a_bluesky_profile_feed_gives_offers_linking_to_the_posts() {
 <rss version="2.0"><channel><title>@jobs.example.bsky.social - Jobs</title><link>https://bsky.app/profile/did:plc:abc123</link><description>Jobs posts</description>
 <item><link>https://bsky.app/profile/did:plc:abc123/post/3kq1</link><description>Alternance développeur·se Rust à Lyon, contrat de 2 ans. Postulez ici : https://jobs.example.org/42</description><pubDate>Fri, 20 Nov 2026 10:00:00 +0000</pubDate><guid isPermaLink="false">at://did:plc:abc123/app.bsky.feed.post/3kq1</guid></item>
 </channel></rss>"#;
-    server.route("/profile/did:plc:abc123/rss", Route::ok(rss, "application/rss+xml"));
+    server.route(
+        "/profile/did:plc:abc123/rss",
+        Route::ok(rss, "application/rss+xml"),
+    );
     let sb = Sandbox::new(&format!(
         "[[board]]\nname = \"bsky\"\nbluesky = \"{}\"\n",
         server.url("/profile/did:plc:abc123/rss")
@@ -297,9 +300,24 @@ fn a_bluesky_profile_feed_gives_offers_linking_to_the_posts() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let offers = json_lines(&out);
     assert_eq!(offers.len(), 1);
-    assert_eq!(offers[0]["url"], "https://bsky.app/profile/did:plc:abc123/post/3kq1");
-    assert!(offers[0]["title"].as_str().unwrap().starts_with("Alternance développeur·se Rust à Lyon"), "{}", offers[0]);
-    assert!(offers[0]["summary"].as_str().unwrap().contains("https://jobs.example.org/42"));
+    assert_eq!(
+        offers[0]["url"],
+        "https://bsky.app/profile/did:plc:abc123/post/3kq1"
+    );
+    assert!(
+        offers[0]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Alternance développeur·se Rust à Lyon"),
+        "{}",
+        offers[0]
+    );
+    assert!(
+        offers[0]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("https://jobs.example.org/42")
+    );
     // "Alternance" in the title: an apprenticeship.
     assert_eq!(offers[0]["contract"], "apprenticeship");
 }

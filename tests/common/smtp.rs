@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,6 +13,8 @@ use mailin::{Action, Handler, Response, SessionBuilder, response};
 struct Recorder {
     messages: Arc<Mutex<Vec<Vec<u8>>>>,
     current: Vec<u8>,
+    /// While set, the server stores a message but does not answer 250.
+    hang: Arc<AtomicBool>,
 }
 
 impl Handler for Recorder {
@@ -36,10 +39,17 @@ impl Handler for Recorder {
 
 /// Serves SMTP on `listener` until the test ends; returns the received messages.
 pub fn serve(listener: TcpListener) -> Arc<Mutex<Vec<Vec<u8>>>> {
+    serve_with(listener, Arc::default())
+}
+
+/// Like [`serve`]; while `hang` is set, a message is stored but its 250 is
+/// held back (the window where a crash can send a digest twice).
+pub fn serve_with(listener: TcpListener, hang: Arc<AtomicBool>) -> Arc<Mutex<Vec<Vec<u8>>>> {
     let messages: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
     let handler = Recorder {
         messages: messages.clone(),
         current: Vec::new(),
+        hang,
     };
     std::thread::spawn(move || {
         let builder = SessionBuilder::new("smtp.test");
