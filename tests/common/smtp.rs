@@ -33,6 +33,9 @@ impl Handler for Recorder {
             .lock()
             .unwrap()
             .push(std::mem::take(&mut self.current));
+        while self.hang.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         response::OK
     }
 }
