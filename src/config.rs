@@ -53,6 +53,8 @@ pub struct Config {
     pub path: PathBuf,
     pub daemon: Daemon,
     pub smtp: Option<SmtpConfig>,
+    /// `[http] listen`: where the daemon serves /healthz, /metrics and feeds.
+    pub http: Option<std::net::SocketAddr>,
     /// Boards and companies, in file order.
     pub sources: Vec<Source>,
     pub profiles: Vec<Profile>,
@@ -430,6 +432,25 @@ impl Cx<'_> {
         let smtp = top
             .table(self, "smtp")
             .and_then(|(span, t)| self.smtp(Table::new(span, t, "[smtp]")));
+        let http = top.table(self, "http").and_then(|(span, t)| {
+            let mut t = Table::new(span, t, "[http]");
+            let listen = t.string(self, "listen");
+            t.finish(self, &["listen"]);
+            let listen = listen?;
+            match listen.get_ref().parse::<std::net::SocketAddr>() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    self.err(
+                        &listen.span(),
+                        format!(
+                            "`{}` is not an address:port such as \"127.0.0.1:9107\"",
+                            listen.get_ref()
+                        ),
+                    );
+                    None
+                }
+            }
+        });
         let mut kept = Vec::new();
         let mut names: BTreeMap<String, Range<usize>> = BTreeMap::new();
         let mut seen = Vec::new();
@@ -481,11 +502,15 @@ impl Cx<'_> {
                 profiles.push(p);
             }
         }
-        top.finish(self, &["daemon", "smtp", "board", "company", "profile"]);
+        top.finish(
+            self,
+            &["daemon", "smtp", "http", "board", "company", "profile"],
+        );
         Config {
             path: PathBuf::new(),
             daemon,
             smtp,
+            http,
             sources: kept,
             profiles,
         }

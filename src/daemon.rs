@@ -27,6 +27,7 @@ use tracing::{error, info, warn};
 use crate::cli::{Cli, Ctx, Exit, Output};
 use crate::config::{self, Config, Profile};
 use crate::fetch::Fetcher;
+use crate::metrics::Metrics;
 use crate::notify;
 use crate::pipeline;
 use crate::schedule;
@@ -72,31 +73,52 @@ pub fn request(socket: &Path, argv: &[String]) -> anyhow::Result<Output> {
 
 /// Delivers the channels that go out after every poll (webhooks without a
 /// schedule, Atom files). Failures stay queued; they are logged by `notify`.
-pub async fn deliver_immediate(config: &Config, store: &Store, fetcher: &Fetcher) {
+/// Returns each attempt's outcome label.
+pub async fn deliver_immediate(
+    config: &Config,
+    store: &Store,
+    fetcher: &Fetcher,
+) -> Vec<&'static str> {
     let now = Utc::now();
+    let mut outcomes = Vec::new();
     for profile in &config.profiles {
         for channel in profile.channels.iter().filter(|c| c.immediate) {
-            let _ = notify::deliver(config, store, fetcher, profile, channel, now, false).await;
+            let r = notify::deliver(config, store, fetcher, profile, channel, now, false).await;
+            outcomes.push(outcome_label(&r));
         }
     }
+    outcomes
 }
 
-/// Shared between the loop, the worker and the control socket.
+/// Shared between the loop, the worker, the control socket and the endpoint.
 struct Shared {
-    config: RwLock<Arc<Config>>,
+    config: Arc<RwLock<Arc<Config>>>,
     store: Arc<Store>,
     work: Arc<Mutex<()>>,
+    metrics: Arc<Metrics>,
 }
 
 /// Runs the daemon until SIGTERM/SIGINT.
 pub async fn run(path: PathBuf, state_dir: PathBuf, config: Config) -> anyhow::Result<Exit> {
     let store = Arc::new(Store::open(&state_dir)?);
+    let http = config.http;
     let shared = Arc::new(Shared {
-        config: RwLock::new(Arc::new(config)),
+        config: Arc::new(RwLock::new(Arc::new(config))),
         store,
         work: Arc::new(Mutex::new(())),
+        metrics: Arc::new(Metrics::new()),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
+    // Read at start; changing `listen` needs a restart.
+    if let Some(addr) = http {
+        let ep = Arc::new(crate::metrics::Endpoint {
+            config: shared.config.clone(),
+            store: shared.store.clone(),
+            metrics: shared.metrics.clone(),
+        });
+        tokio::spawn(crate::metrics::serve(addr, ep, stop_rx.clone()));
+        info!(listen = %addr, "Serving /healthz, /metrics and /feeds/PROFILE.atom.");
+    }
 
     let socket = socket_path(&state_dir);
     let control = match bind_control(&socket) {
@@ -134,6 +156,7 @@ pub async fn run(path: PathBuf, state_dir: PathBuf, config: Config) -> anyhow::R
     loop {
         tokio::select! {
             _ = tick.tick() => {
+                shared.metrics.last_tick.store(Utc::now().timestamp(), std::sync::atomic::Ordering::Relaxed);
                 if watchdog.is_some() && last_ping.elapsed() >= watchdog_every {
                     notify_systemd(&[sd_notify::NotifyState::Watchdog]);
                     last_ping = tokio::time::Instant::now();
@@ -226,10 +249,16 @@ async fn work(shared: Arc<Shared>, sources: Vec<String>, digests: Vec<(String, S
         }
     };
     if !sources.is_empty() {
-        if let Err(e) = pipeline::poll(&config, &shared.store, &fetcher, &sources).await {
-            error!(error = %e, "The poll could not be stored.");
+        let started = std::time::Instant::now();
+        match pipeline::poll(&config, &shared.store, &fetcher, &sources).await {
+            Ok(report) => shared
+                .metrics
+                .poll(&report, started.elapsed().as_secs_f64()),
+            Err(e) => error!(error = %e, "The poll could not be stored."),
         }
-        deliver_immediate(&config, &shared.store, &fetcher).await;
+        for outcome in deliver_immediate(&config, &shared.store, &fetcher).await {
+            shared.metrics.delivery(outcome);
+        }
     }
     let now = Utc::now();
     for (profile, channel) in digests {
@@ -239,7 +268,18 @@ async fn work(shared: Arc<Shared>, sources: Vec<String>, digests: Vec<(String, S
         let Some(c) = p.channels.iter().find(|c| c.id == channel) else {
             continue;
         };
-        let _ = notify::deliver(&config, &shared.store, &fetcher, p, c, now, false).await;
+        let r = notify::deliver(&config, &shared.store, &fetcher, p, c, now, false).await;
+        shared.metrics.delivery(outcome_label(&r));
+    }
+}
+
+/// A delivery's outcome, as a metrics label.
+fn outcome_label(r: &Result<notify::Delivered, notify::DeliveryError>) -> &'static str {
+    match r {
+        Ok(notify::Delivered::Nothing) => "nothing",
+        Ok(notify::Delivered::Sent { .. }) => "delivered",
+        Err(notify::DeliveryError::Refused(_)) => "refused",
+        Err(_) => "failed",
     }
 }
 

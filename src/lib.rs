@@ -15,6 +15,7 @@
 //! - [`notify`]: digests and the channels that deliver them;
 //! - [`pipeline`]: one poll cycle, the only place that knows this order;
 //! - [`daemon`]: `veille run`: schedules, systemd, reload, the control socket;
+//! - [`metrics`]: the daemon's optional /healthz, /metrics and Atom endpoint;
 //! - [`cli`] and [`logs`]: the command line around it.
 
 pub mod cli;
@@ -23,6 +24,7 @@ pub mod daemon;
 pub mod fetch;
 pub mod logs;
 pub mod matcher;
+pub mod metrics;
 pub mod normalise;
 pub mod notify;
 pub mod offer;

@@ -1,6 +1,7 @@
-//! Logs on stderr with `tracing`: readable in a terminal, plain under
-//! systemd (no timestamps or colours when `JOURNAL_STREAM` is set, since the
-//! journal adds its own). `RUST_LOG` overrides `-v`/`-q`.
+//! Logs with `tracing`: on stderr, readable in a terminal; under systemd
+//! (`JOURNAL_STREAM` set) straight to the journal, so each level is a journal
+//! priority (`journalctl -p warning` works), with no timestamps or colours of
+//! our own. `RUST_LOG` overrides `-v`/`-q`.
 
 use tracing_subscriber::EnvFilter;
 
@@ -15,6 +16,16 @@ pub fn init(verbose: u8, quiet: bool) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(format!("warn,veille={level}")));
     let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    if journald && let Ok(layer) = tracing_journald::layer() {
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let layer = layer.with_syslog_identifier("veille".to_string());
+        tracing_subscriber::registry()
+            .with(filter)
+            .with(layer)
+            .init();
+        return;
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

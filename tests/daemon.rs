@@ -53,6 +53,24 @@ fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// A plain HTTP/1.1 GET on loopback: (status line, body).
+fn http_get(port: u16, path: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    (
+        head.lines().next().unwrap_or("").to_string(),
+        body.to_string(),
+    )
+}
+
 fn status(sb: &Sandbox) -> serde_json::Value {
     let out = sb.run(&["status", "--json"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -64,8 +82,12 @@ fn the_daemon_polls_serves_the_cli_reloads_and_stops_cleanly() {
     let server = Server::start();
     server.fixture("/a.rss", "fr_latin1_jobs.rss", "application/rss+xml");
     server.fixture("/b.rss", "utf16_jobs.atom", "application/atom+xml");
+    let http_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
     let body = format!(
-        "[[board]]\nname = \"a\"\nfeed = \"{}\"\nevery = \"1h\"\n\n[[profile]]\nname = \"alice\"\nquery = \"rust OR stage\"\n[[profile.notify]]\nmaildir = \"Maildir\"\n",
+        "[http]\nlisten = \"127.0.0.1:{http_port}\"\n[[board]]\nname = \"a\"\nfeed = \"{}\"\nevery = \"1h\"\n\n[[profile]]\nname = \"alice\"\nquery = \"rust OR stage\"\n[[profile.notify]]\nmaildir = \"Maildir\"\n",
         server.url("/a.rss")
     );
     let sb = Sandbox::new(&body);
@@ -81,6 +103,39 @@ fn the_daemon_polls_serves_the_cli_reloads_and_stops_cleanly() {
     let s = status(&sb);
     assert_eq!(s["sources"][0]["offers"], 2);
     assert_eq!(s["channels"][0]["queued"], 1);
+
+    // The HTTP endpoint: health, Prometheus metrics, the profile's Atom feed.
+    let (status_line, body) = http_get(http_port, "/healthz");
+    assert!(status_line.contains("200"), "{status_line}");
+    assert_eq!(body.trim(), "ok");
+    let (_, metrics) = http_get(http_port, "/metrics");
+    let samples: Vec<&str> = metrics
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .collect();
+    for l in &samples {
+        // Every sample line is `name{labels} value`, with a numeric value.
+        let value = l.rsplit(' ').next().unwrap();
+        assert!(value.parse::<f64>().is_ok(), "not a sample: {l}");
+    }
+    assert!(
+        metrics.contains("veille_fetches_total{outcome=\"ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("veille_offers_new_total 2"), "{metrics}");
+    assert!(
+        metrics.contains("veille_queue_depth{profile=\"alice\""),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("veille_cycle_duration_seconds_count 1"),
+        "{metrics}"
+    );
+    assert!(metrics.trim_end().ends_with("# EOF"), "{metrics}");
+    let (_, atom) = http_get(http_port, "/feeds/alice.atom");
+    let feed = feed_rs::parser::parse(atom.as_bytes()).unwrap();
+    assert_eq!(feed.entries.len(), 1);
+    assert!(http_get(http_port, "/feeds/nobody.atom").0.contains("404"));
 
     // Other commands go through the daemon, with the same output.
     let offers = sb.run(&["offers", "--json"]);
@@ -117,7 +172,7 @@ fn the_daemon_polls_serves_the_cli_reloads_and_stops_cleanly() {
     );
     let log = std::fs::read_to_string(sb.path("daemon.log")).unwrap();
     assert!(
-        log.contains("veille.toml:19:8: `Bad` is not a valid name"),
+        log.contains("veille.toml:21:8: `Bad` is not a valid name"),
         "{log}"
     );
     let mut daemon = daemon;
