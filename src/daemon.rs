@@ -509,3 +509,145 @@ fn notify_systemd(states: &[sd_notify::NotifyState<'_>]) {
     // Not under systemd (no NOTIFY_SOCKET): nothing to do.
     let _ = sd_notify::notify(states);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn config(text: &str) -> Config {
+        config::compile(Path::new("w.toml"), text).unwrap()
+    }
+
+    const WATCHLIST: &str = r#"[daemon]
+timezone = "Europe/Paris"
+[[board]]
+name = "fast"
+feed = "https://a.example/fast.rss"
+every = "15m"
+[[board]]
+name = "slow"
+feed = "https://a.example/slow.rss"
+every = "6h"
+[[profile]]
+name = "p"
+[[profile.notify]]
+maildir = "Maildir"
+schedule = "0 8 * * *"
+"#;
+
+    #[test]
+    fn a_digest_missed_while_stopped_is_caught_up_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let c = config(WATCHLIST);
+        let (p, ch) = (&c.profiles[0], &c.profiles[0].channels[0]);
+        // Last run the day before yesterday at 08:00 Paris; now 09:30 Paris.
+        let last = Utc.with_ymd_and_hms(2026, 11, 19, 7, 0, 0).unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 8, 30, 0).unwrap();
+        let mut w = store.writer();
+        let st = crate::store::ChannelState {
+            last_run: Some(last),
+            ..Default::default()
+        };
+        w.put_channel_state(&p.name, &ch.id, &st).unwrap();
+        w.commit().unwrap();
+        assert!(
+            channel_due(&c, &store, p, ch, now),
+            "two missed firings: due now"
+        );
+        // Sent (or found empty) now: the next is tomorrow 08:00, not again today.
+        let mut w = store.writer();
+        let st = crate::store::ChannelState {
+            last_run: Some(now),
+            ..Default::default()
+        };
+        w.put_channel_state(&p.name, &ch.id, &st).unwrap();
+        w.commit().unwrap();
+        assert!(!channel_due(
+            &c,
+            &store,
+            p,
+            ch,
+            now + chrono::Duration::hours(12)
+        ));
+        let tomorrow_8 = Utc.with_ymd_and_hms(2026, 11, 22, 7, 0, 0).unwrap();
+        assert!(channel_due(&c, &store, p, ch, tomorrow_8));
+    }
+
+    #[test]
+    fn a_new_channel_waits_for_its_first_firing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let c = config(WATCHLIST);
+        let (p, ch) = (&c.profiles[0], &c.profiles[0].channels[0]);
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap();
+        assert!(!channel_due(&c, &store, p, ch, now));
+        assert!(!channel_due(
+            &c,
+            &store,
+            p,
+            ch,
+            now + chrono::Duration::hours(1)
+        ));
+        assert!(channel_due(
+            &c,
+            &store,
+            p,
+            ch,
+            Utc.with_ymd_and_hms(2026, 11, 22, 7, 0, 0).unwrap()
+        ));
+    }
+
+    #[test]
+    fn sources_are_polled_at_their_own_rates_and_staggered_at_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let c = config(WATCHLIST);
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap();
+        let due = initial_due(&c, &store, now);
+        // Both soon after start, not together, not an interval later.
+        assert!(due["fast"] >= now && due["fast"] < now + chrono::Duration::seconds(2));
+        assert!(due["slow"] > now && due["slow"] < now + chrono::Duration::seconds(2));
+        // After a poll at `now`, each comes back after its own interval (plus a small spread).
+        let mut w = store.writer();
+        for name in ["fast", "slow"] {
+            let st = crate::store::SourceState {
+                last_poll: Some(now),
+                ..Default::default()
+            };
+            w.put_source_state(name, &st).unwrap();
+        }
+        w.commit().unwrap();
+        let mut due = due;
+        due.insert("fast".into(), now + chrono::Duration::hours(24));
+        due.insert("slow".into(), now + chrono::Duration::hours(24));
+        refresh_due(&c, &store, &mut due);
+        let fast = due["fast"] - now;
+        let slow = due["slow"] - now;
+        assert!(
+            fast >= chrono::Duration::minutes(15) && fast < chrono::Duration::minutes(16),
+            "{fast}"
+        );
+        assert!(
+            slow >= chrono::Duration::hours(6) && slow < chrono::Duration::minutes(361),
+            "{slow}"
+        );
+    }
+
+    #[test]
+    fn a_failing_source_backs_off_up_to_a_day() {
+        let c = config(WATCHLIST);
+        let last = Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap();
+        let when = &c.sources[0].when;
+        let gaps: Vec<i64> = (0..12)
+            .map(|f| {
+                (schedule::next_poll(when, c.daemon.timezone, last, f).unwrap() - last)
+                    .num_minutes()
+            })
+            .collect();
+        assert_eq!(&gaps[..5], &[15, 15, 30, 60, 120]);
+        assert!(gaps.windows(2).all(|w| w[1] >= w[0]));
+        assert_eq!(*gaps.last().unwrap(), 24 * 60);
+    }
+}
