@@ -318,15 +318,8 @@ pub fn state_dir(flag: Option<&Path>, config: &Config) -> PathBuf {
     if let Some(p) = &config.daemon.state_dir {
         return p.clone();
     }
-    if let Some(p) = std::env::var_os("STATE_DIRECTORY").filter(|p| !p.is_empty()) {
-        // systemd may pass several, colon-separated; the first is ours.
-        let first = p
-            .to_string_lossy()
-            .split(':')
-            .next()
-            .unwrap_or("")
-            .to_string();
-        return PathBuf::from(first);
+    if let Some(p) = systemd_dir("STATE_DIRECTORY") {
+        return p;
     }
     if config.path == Path::new(SYSTEM_WATCHLIST) {
         return PathBuf::from("/var/lib/veille");
@@ -335,6 +328,19 @@ pub fn state_dir(flag: Option<&Path>, config: &Config) -> PathBuf {
         return PathBuf::from(p).join("veille");
     }
     home().join(".local/state/veille")
+}
+
+/// A directory systemd passes in `var` (`StateDirectory=` and friends); it
+/// may list several, colon-separated, and the first is ours.
+pub fn systemd_dir(var: &str) -> Option<PathBuf> {
+    let p = std::env::var_os(var).filter(|p| !p.is_empty())?;
+    let first = p
+        .to_string_lossy()
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    (!first.is_empty()).then(|| PathBuf::from(first))
 }
 
 fn home() -> PathBuf {

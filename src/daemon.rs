@@ -44,18 +44,9 @@ const FIRST_RETRY: Duration = Duration::from_secs(60);
 
 /// Where the control socket is: `$RUNTIME_DIRECTORY`, else the state directory.
 pub fn socket_path(state_dir: &Path) -> PathBuf {
-    match std::env::var_os("RUNTIME_DIRECTORY").filter(|p| !p.is_empty()) {
-        Some(p) => {
-            let first = p
-                .to_string_lossy()
-                .split(':')
-                .next()
-                .unwrap_or("")
-                .to_string();
-            PathBuf::from(first).join("control.sock")
-        }
-        None => state_dir.join("control.sock"),
-    }
+    config::systemd_dir("RUNTIME_DIRECTORY")
+        .unwrap_or_else(|| state_dir.to_path_buf())
+        .join("control.sock")
 }
 
 /// Sends one command line to the daemon and returns what it printed.
