@@ -533,6 +533,10 @@ pub struct SourceStatus {
     pub consecutive_failures: u32,
     pub offers: u64,
     pub next_poll: Option<DateTime<Utc>>,
+    /// Successful fetches in a row that yielded no offer.
+    pub empty_fetches: u32,
+    /// True after 5 such fetches: the page changed, or its selectors broke.
+    pub suspect: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -544,6 +548,9 @@ pub struct ChannelStatus {
     pub last_delivery: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
 }
+
+/// Successful fetches yielding nothing, in a row, before a source is flagged.
+pub const SUSPECT_EMPTY_FETCHES: u32 = 5;
 
 /// Gathers `status` from the store.
 pub fn status(config: &Config, store: &Store) -> anyhow::Result<Status> {
@@ -567,7 +574,9 @@ pub fn status(config: &Config, store: &Store) -> anyhow::Result<Status> {
             last_error: st.last_error,
             consecutive_failures: st.consecutive_failures,
             offers: st.offers,
-            next_poll,
+            next_poll: next_poll.map(|n| n.max(st.retry_after.unwrap_or(n))),
+            empty_fetches: st.empty_fetches,
+            suspect: st.empty_fetches >= SUSPECT_EMPTY_FETCHES,
         });
     }
     let mut channels = Vec::new();
@@ -598,6 +607,10 @@ fn print_status(out: &mut impl Write, s: &Status) -> anyhow::Result<()> {
         let state = match (&s.last_error, s.last_poll) {
             (_, None) => "not polled yet".to_string(),
             (Some(e), _) => format!("FAILING ×{}: {e}", s.consecutive_failures),
+            (None, _) if s.suspect => format!(
+                "no offers in the last {} fetches: check it with `veille test-source {}`",
+                s.empty_fetches, s.name
+            ),
             (None, _) => "ok".to_string(),
         };
         writeln!(

@@ -335,7 +335,8 @@ fn refresh_due(config: &Config, store: &Store, due: &mut HashMap<String, DateTim
                 st.consecutive_failures,
             )
         {
-            let at = next + jitter(&s.name, interval_of(&s.when));
+            let at =
+                (next + jitter(&s.name, interval_of(&s.when))).max(st.retry_after.unwrap_or(next));
             due.entry(s.name.clone())
                 .and_modify(|d| {
                     // Only move a source that was polled (its `last` is new).

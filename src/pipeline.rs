@@ -124,6 +124,12 @@ pub async fn poll(
                     state.did = y.did;
                 }
                 state.last_items = Some(count);
+                state.empty_fetches = if count == 0 {
+                    state.empty_fetches + 1
+                } else {
+                    0
+                };
+                state.retry_after = None;
                 debug!(source = %source.name, items = count, new, "Fetched.");
                 Outcome::Ok { items: count, new }
             }
@@ -133,6 +139,13 @@ pub async fn poll(
                 state.consecutive_failures += 1;
                 state.failing_since.get_or_insert(now);
                 state.last_error = Some(reason.clone());
+                state.retry_after = match e {
+                    source::SourceError::Fetch(crate::fetch::FetchError::Status {
+                        retry_after: Some(secs),
+                        ..
+                    }) => Some(now + chrono::Duration::seconds(secs.min(86_400) as i64)),
+                    _ => None,
+                };
                 Outcome::Failed(reason)
             }
         };

@@ -98,6 +98,13 @@ pub struct SourceState {
     /// A Bluesky handle's DID, resolved once.
     #[serde(default)]
     pub did: Option<String>,
+    /// Successful fetches in a row whose body yielded no offer (a page whose
+    /// selectors broke); 304s do not count.
+    #[serde(default)]
+    pub empty_fetches: u32,
+    /// Not before this: the server's `Retry-After`.
+    #[serde(default)]
+    pub retry_after: Option<DateTime<Utc>>,
 }
 
 /// One match waiting for (or refused by) a channel.

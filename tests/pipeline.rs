@@ -401,3 +401,34 @@ fn test_source_prints_and_stores_nothing() {
         "test-source must not create the store"
     );
 }
+
+#[test]
+fn a_page_that_keeps_yielding_nothing_is_flagged_and_retry_after_is_honoured() {
+    let server = Server::start();
+    let empty = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><link>https://x.example/</link><description>x</description></channel></rss>"#;
+    server.route("/empty.rss", Route::ok(empty, "application/rss+xml"));
+    server.route("/busy.rss", Route::status(429).header("Retry-After: 7200"));
+    let sb = Sandbox::new(&format!(
+        "[[board]]\nname = \"empty\"\nfeed = \"{}\"\n[[board]]\nname = \"busy\"\nfeed = \"{}\"\nevery = \"15m\"\n",
+        server.url("/empty.rss"),
+        server.url("/busy.rss")
+    ));
+    for i in 1..=5 {
+        sb.run(&["poll", "--source", "empty"]);
+        let s: serde_json::Value =
+            serde_json::from_str(&stdout(&sb.run(&["status", "--json"]))).unwrap();
+        assert_eq!(s["sources"][0]["empty_fetches"], i);
+        assert_eq!(s["sources"][0]["suspect"], i >= 5);
+    }
+    let human = stdout(&sb.run(&["status"]));
+    assert!(human.contains("no offers in the last 5 fetches"), "{human}");
+
+    assert_eq!(code(&sb.run(&["poll", "--source", "busy"])), 4);
+    let s: serde_json::Value =
+        serde_json::from_str(&stdout(&sb.run(&["status", "--json"]))).unwrap();
+    let busy = &s["sources"][1];
+    assert_eq!(busy["last_error"], "HTTP 429 Too Many Requests");
+    let last: chrono::DateTime<chrono::Utc> = busy["last_poll"].as_str().unwrap().parse().unwrap();
+    let next: chrono::DateTime<chrono::Utc> = busy["next_poll"].as_str().unwrap().parse().unwrap();
+    assert!(next - last >= chrono::Duration::seconds(7200), "{busy}");
+}

@@ -17,6 +17,8 @@ pub struct Route {
     pub body: Vec<u8>,
     pub content_type: String,
     pub etag: Option<String>,
+    /// Extra header lines, `Name: value`.
+    pub extra: Vec<String>,
 }
 
 impl Route {
@@ -26,6 +28,7 @@ impl Route {
             body: body.into(),
             content_type: content_type.to_string(),
             etag: None,
+            extra: Vec::new(),
         }
     }
 
@@ -40,7 +43,13 @@ impl Route {
             body: b"error".to_vec(),
             content_type: "text/plain".into(),
             etag: None,
+            extra: Vec::new(),
         }
+    }
+
+    pub fn header(mut self, line: &str) -> Route {
+        self.extra.push(line.to_string());
+        self
     }
 }
 
@@ -186,6 +195,7 @@ fn serve(
                 }
             }
             let mut headers = vec![format!("Content-Type: {}", route.content_type)];
+            headers.extend(route.extra.iter().cloned());
             if let Some(tag) = &route.etag {
                 headers.push(format!("ETag: {tag}"));
             }
