@@ -147,7 +147,10 @@ pub async fn run(path: PathBuf, state_dir: PathBuf, config: Config) -> anyhow::R
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                shared.metrics.last_tick.store(Utc::now().timestamp(), std::sync::atomic::Ordering::Relaxed);
+                let tick_at = Utc::now();
+                shared.metrics.last_tick.store(tick_at.timestamp(), std::sync::atomic::Ordering::Relaxed);
+                let earliest = due.values().min().map_or(i64::MAX, |t| t.timestamp());
+                shared.metrics.next_due.store(earliest, std::sync::atomic::Ordering::Relaxed);
                 if watchdog.is_some() && last_ping.elapsed() >= watchdog_every {
                     notify_systemd(&[sd_notify::NotifyState::Watchdog]);
                     last_ping = tokio::time::Instant::now();

@@ -55,6 +55,8 @@ pub struct Metrics {
     queued: Family<ChannelLabel, Gauge>,
     /// Unix seconds of the scheduler loop's last tick, for `/healthz`.
     pub last_tick: AtomicI64,
+    /// Unix seconds of the earliest poll due (past means late), for `/healthz`.
+    pub next_due: AtomicI64,
 }
 
 impl Default for Metrics {
@@ -103,6 +105,7 @@ impl Metrics {
             sources,
             queued,
             last_tick: AtomicI64::new(Utc::now().timestamp()),
+            next_due: AtomicI64::new(i64::MAX),
         }
     }
 
@@ -179,6 +182,8 @@ pub struct Endpoint {
 
 /// The scheduler ticks every second; longer than this without one is unhealthy.
 const STALE_TICK_SECS: i64 = 30;
+/// A poll this late (a cycle stuck, or too slow for the schedules) is unhealthy.
+const LATE_CYCLE_SECS: i64 = 15 * 60;
 
 /// Serves the endpoint on `addr` until `stop` fires.
 pub async fn serve(

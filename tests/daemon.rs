@@ -222,3 +222,38 @@ fn the_daemon_polls_serves_the_cli_reloads_and_stops_cleanly() {
     // The store was left consistent: the CLI opens it directly now.
     assert_eq!(json_lines(&sb.run(&["offers", "--json"])).len(), 4);
 }
+
+#[test]
+fn a_digest_missed_while_stopped_is_sent_once_at_start() {
+    let server = Server::start();
+    server.fixture("/a.rss", "fr_latin1_jobs.rss", "application/rss+xml");
+    let sb = Sandbox::new(&format!(
+        "[[board]]\nname = \"a\"\nfeed = \"{}\"\nevery = \"1h\"\n[[profile]]\nname = \"alice\"\nquery = \"rust\"\n[[profile.notify]]\nmaildir = \"Maildir\"\nschedule = \"0 8 * * *\"\n",
+        server.url("/a.rss")
+    ));
+    // Matches queued, and the last digest two days ago: today's 08:00 was missed.
+    assert_eq!(code(&sb.run(&["poll"])), 0);
+    {
+        let store = veille::store::Store::open(&sb.path("state")).unwrap();
+        let channel = format!("maildir:{}", sb.path("Maildir").display());
+        let mut w = store.writer();
+        let st = veille::store::ChannelState {
+            last_run: Some(chrono::Utc::now() - chrono::Duration::days(2)),
+            ..Default::default()
+        };
+        w.put_channel_state("alice", &channel, &st).unwrap();
+        w.commit().unwrap();
+        store.flush().unwrap();
+    }
+    let daemon = start(&sb);
+    wait_for("the caught-up digest", Duration::from_secs(10), || {
+        std::fs::read_dir(sb.path("Maildir/new")).is_ok_and(|d| d.count() == 1)
+    });
+    // Once: a few more ticks send nothing more.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        std::fs::read_dir(sb.path("Maildir/new")).unwrap().count(),
+        1
+    );
+    drop(daemon);
+}
