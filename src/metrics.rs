@@ -238,15 +238,19 @@ async fn route(ep: &Endpoint, req: Request<hyper::body::Incoming>) -> Response<F
     let config = ep.config.read().await.clone();
     let path = req.uri().path();
     if path == "/healthz" {
-        let age = Utc::now().timestamp() - ep.metrics.last_tick.load(Ordering::Relaxed);
-        return if age <= STALE_TICK_SECS {
-            reply(StatusCode::OK, "text/plain", "ok\n".into())
+        let now = Utc::now().timestamp();
+        let age = now - ep.metrics.last_tick.load(Ordering::Relaxed);
+        let late = now.saturating_sub(ep.metrics.next_due.load(Ordering::Relaxed));
+        let unhealthy = if age > STALE_TICK_SECS {
+            Some(format!("scheduler stalled for {age} s\n"))
+        } else if late > LATE_CYCLE_SECS {
+            Some(format!("polls are {late} s late\n"))
         } else {
-            reply(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "text/plain",
-                format!("scheduler stalled for {age} s\n"),
-            )
+            None
+        };
+        return match unhealthy {
+            Some(why) => reply(StatusCode::SERVICE_UNAVAILABLE, "text/plain", why),
+            None => reply(StatusCode::OK, "text/plain", "ok\n".into()),
         };
     }
     if path == "/metrics" {
