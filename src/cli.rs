@@ -157,11 +157,12 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
         Command::Init { path: target } => return init(target.as_deref().or(cli.config.as_deref())),
         Command::Check => {
             let config = config::load(&path)?;
+            let (n, p) = (config.sources.len(), config.profiles.len());
             println!(
-                "{}: ok ({} sources, {} profiles)",
+                "{}: ok ({n} source{}, {p} profile{})",
                 path.display(),
-                config.sources.len(),
-                config.profiles.len()
+                plural(n),
+                plural(p)
             );
             return Ok(Exit::Ok);
         }
