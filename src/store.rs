@@ -46,8 +46,9 @@ use crate::fetch::Validators;
 use crate::matcher::fold;
 use crate::offer::{Item, Offer};
 
-/// sled's page cache; small, since a cycle reads little back.
-const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// sled's page cache; small, since a cycle reads little back (8 MiB: a
+/// cold cycle of 20,000 offers as fast as with 16, 7 MB less resident).
+const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -190,6 +191,10 @@ impl Store {
             .path(dir.join("store"))
             .cache_capacity(CACHE_BYTES)
             .mode(sled::Mode::HighThroughput)
+            // No background flushes: every command that writes flushes
+            // before it reports ([`Store::flush`]), and a crash between
+            // commits loses whole batches only.
+            .flush_every_ms(None)
             .open()?;
         Ok(Store { db, _lock: lock })
     }
