@@ -88,36 +88,54 @@ pub fn fold(s: &str) -> String {
 /// Works char by char (no context), so it is idempotent as soon as it is
 /// idempotent on every single char, which a test checks exhaustively.
 fn fold_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-            continue;
+    // ASCII runs, the bulk of most text, are lower-cased in one go.
+    let mut rest = s;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(ascii);
+        let start = out.len();
+        out.push_str(run);
+        if let Some(pushed) = out.get_mut(start..) {
+            pushed.make_ascii_lowercase();
         }
-        decompose_canonical(c, |d| {
-            if is_combining_mark(d) {
-                return;
-            }
-            for l in d.to_lowercase() {
-                if l.is_ascii() {
-                    out.push(l);
-                    continue;
-                }
-                // Lower-casing may yield a char with a decomposition of its
-                // own (e.g. U+0130 gives `i` + U+0307): decompose again.
-                decompose_canonical(l, |e| {
-                    if is_combining_mark(e) {
-                        return;
-                    }
-                    match e {
-                        'œ' => out.push_str("oe"),
-                        'æ' => out.push_str("ae"),
-                        'ß' => out.push_str("ss"),
-                        _ => out.push(e),
-                    }
-                });
-            }
-        });
+        let mut chars = tail.chars();
+        let Some(c) = chars.next() else {
+            break;
+        };
+        rest = chars.as_str();
+        fold_char(out, c);
     }
+}
+
+/// Appends the folded form of one non-ASCII char.
+fn fold_char(out: &mut String, c: char) {
+    decompose_canonical(c, |d| {
+        if is_combining_mark(d) {
+            return;
+        }
+        for l in d.to_lowercase() {
+            if l.is_ascii() {
+                out.push(l);
+                continue;
+            }
+            // Lower-casing may yield a char with a decomposition of its
+            // own (e.g. U+0130 gives `i` + U+0307): decompose again.
+            decompose_canonical(l, |e| {
+                if is_combining_mark(e) {
+                    return;
+                }
+                match e {
+                    'œ' => out.push_str("oe"),
+                    'æ' => out.push_str("ae"),
+                    'ß' => out.push_str("ss"),
+                    _ => out.push(e),
+                }
+            });
+        }
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -805,9 +823,19 @@ struct Rec {
 
 impl Indexed {
     pub fn new(offer: &OfferText<'_>) -> Indexed {
-        let mut arena = String::new();
-        let mut seq = Vec::new();
-        let mut recs = Vec::new();
+        // Sized for the usual text (folding seldom grows it; about one
+        // token per 6 bytes), so that the buffers are not regrown.
+        let len = offer.title.len()
+            + [offer.company, offer.location, offer.contract, offer.summary]
+                .iter()
+                .flatten()
+                .map(|t| t.len())
+                .sum::<usize>()
+            + offer.tags.iter().map(|t| t.len() + 1).sum::<usize>()
+            + 8;
+        let mut arena = String::with_capacity(len);
+        let mut seq = Vec::with_capacity(len / 6);
+        let mut recs = Vec::with_capacity(len / 6);
         let mut ranges = [(0, 0); NFIELDS];
         let singles = [
             (0, Some(offer.title)),

@@ -146,6 +146,14 @@ pub fn html_to_text(html: &str) -> String {
     let html = html
         .get(..floor_char_boundary(html, HTML_TO_TEXT_MAX_BYTES))
         .unwrap_or(html);
+    match simple_html_text(html) {
+        Some(text) => plain(&text),
+        None => plain(&parsed_html_text(html)),
+    }
+}
+
+/// The text of `html` read by html5ever, before whitespace folding.
+fn parsed_html_text(html: &str) -> String {
     let fragment = Html::parse_fragment(html);
     let mut text = String::with_capacity(html.len());
     // An explicit stack rather than recursion: hostile input can nest
@@ -175,7 +183,252 @@ pub fn html_to_text(html: &str) -> String {
             _ => {}
         }
     }
-    plain(&text)
+    text
+}
+
+/// Inline elements the fast path of [`html_to_text`] strips (no effect on
+/// the text, whatever the nesting, in an HTML5 parser).
+const SIMPLE_INLINE: &[&str] = &[
+    "a", "abbr", "b", "bdi", "bdo", "big", "cite", "code", "del", "dfn", "em", "font", "i", "ins",
+    "kbd", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub", "sup", "time",
+    "tt", "u", "var", "wbr",
+];
+
+/// Block elements the fast path turns into a space: those of
+/// [`BLOCK_ELEMENTS`] an HTML5 parser never drops or moves in a fragment
+/// (not the table and form ones).
+const SIMPLE_BLOCK: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "br",
+    "dd",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "img",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "ul",
+];
+
+/// The fast path of [`html_to_text`], before whitespace folding: the text
+/// of a fragment made only of text, the common entities and tags of
+/// [`SIMPLE_INLINE`] / [`SIMPLE_BLOCK`] (with plain attributes), block
+/// elements properly nested and closed, which is what html5ever would give.
+/// `None` for anything else (comments, other elements, unusual entities or
+/// syntax, blocks the parser would close or ignore), left to html5ever.
+fn simple_html_text(html: &str) -> Option<String> {
+    const VOID: &[&str] = &["br", "hr", "img"];
+    let bytes = html.as_bytes();
+    let mut out = String::with_capacity(html.len());
+    // Open block elements (inline ones do not matter to the text).
+    let mut open: Vec<String> = Vec::new();
+    let mut i = 0;
+    let mut copied = 0;
+    while let Some(off) = bytes
+        .get(i..)?
+        .iter()
+        .position(|&b| matches!(b, b'<' | b'&' | b'\0'))
+    {
+        i += off;
+        out.push_str(html.get(copied..i)?);
+        match bytes[i] {
+            b'<' => match bytes.get(i + 1) {
+                Some(c) if c.is_ascii_alphabetic() => {
+                    let (name, end) = simple_tag(bytes, i + 1)?;
+                    let name = name.as_str();
+                    if SIMPLE_BLOCK.contains(&name) {
+                        // Starts the parser would turn into implied ends.
+                        let closes_p = !matches!(name, "br" | "img");
+                        let heading =
+                            |n: &str| matches!(n, "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
+                        if (closes_p && open.last().is_some_and(|t| t == "p"))
+                            || (name == "li" && open.iter().any(|t| t == "li"))
+                            || (matches!(name, "dd" | "dt")
+                                && open.iter().any(|t| t == "dd" || t == "dt"))
+                            || (heading(name) && open.last().is_some_and(|t| heading(t)))
+                        {
+                            return None;
+                        }
+                        if !VOID.contains(&name) {
+                            open.push(name.to_owned());
+                        }
+                        out.push(' ');
+                    } else if !SIMPLE_INLINE.contains(&name) {
+                        return None;
+                    }
+                    i = end;
+                }
+                Some(b'/') => {
+                    if !bytes.get(i + 2)?.is_ascii_alphabetic() {
+                        return None;
+                    }
+                    let (name, end) = simple_tag(bytes, i + 2)?;
+                    let name = name.as_str();
+                    if name == "br" {
+                        // `</br>` is read as `<br>`.
+                        out.push(' ');
+                    } else if SIMPLE_BLOCK.contains(&name) {
+                        // Only the innermost open block may end here.
+                        if open.last().is_none_or(|t| t != name) {
+                            return None;
+                        }
+                        open.pop();
+                        out.push(' ');
+                    } else if !SIMPLE_INLINE.contains(&name) {
+                        return None;
+                    }
+                    i = end;
+                }
+                Some(b'!' | b'?') => return None,
+                _ => {
+                    out.push('<');
+                    i += 1;
+                }
+            },
+            b'&' => match bytes.get(i + 1) {
+                Some(c) if c.is_ascii_alphanumeric() || *c == b'#' => {
+                    let run = 1 + bytes
+                        .get(i + 2..)?
+                        .iter()
+                        .position(|b| !b.is_ascii_alphanumeric())
+                        .unwrap_or(bytes.len() - i - 2);
+                    if bytes.get(i + 1 + run) == Some(&b';') {
+                        out.push(simple_entity(html.get(i + 1..i + 1 + run)?)?);
+                        i += run + 2;
+                    } else if *c == b'#' || b"ACEGILNOQRTUYabcdefgilmnopqrstuy".contains(c) {
+                        // Might be a numeric reference or a legacy entity
+                        // without `;` (`&copy`), which the parser decodes.
+                        return None;
+                    } else {
+                        // `R&D`: no entity starts with `D`.
+                        out.push('&');
+                        i += 1;
+                    }
+                }
+                _ => {
+                    out.push('&');
+                    i += 1;
+                }
+            },
+            // NUL has its own rules in the tokenizer.
+            _ => return None,
+        }
+        copied = i;
+    }
+    out.push_str(html.get(copied..)?);
+    Some(out)
+}
+
+/// A start or end tag whose name starts at `start`: its lower-case name
+/// and the index past its `>`. Attributes must be plain (`name`,
+/// `name=value`, `name="value"`, `name='value'`); `None` otherwise.
+fn simple_tag(bytes: &[u8], start: usize) -> Option<(String, usize)> {
+    let mut i = start;
+    while bytes.get(i)?.is_ascii_alphanumeric() {
+        i += 1;
+    }
+    let name = std::str::from_utf8(bytes.get(start..i)?)
+        .ok()?
+        .to_ascii_lowercase();
+    loop {
+        match *bytes.get(i)? {
+            b'>' => return Some((name, i + 1)),
+            b' ' | b'\t' | b'\n' | b'\x0c' => i += 1,
+            b'/' if bytes.get(i + 1) == Some(&b'>') => i += 1,
+            c if c.is_ascii_alphabetic() => {
+                while bytes
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':'))
+                {
+                    i += 1;
+                }
+                if bytes.get(i) == Some(&b'=') {
+                    i += 1;
+                    match *bytes.get(i)? {
+                        q @ (b'"' | b'\'') => {
+                            i += 1 + bytes.get(i + 1..)?.iter().position(|&b| b == q)? + 1;
+                        }
+                        _ => {
+                            let value_start = i;
+                            while bytes.get(i).is_some_and(|c| {
+                                !matches!(c, b' ' | b'\t' | b'\n' | b'\x0c' | b'>')
+                            }) {
+                                i += 1;
+                            }
+                            let value = bytes.get(value_start..i)?;
+                            if value.is_empty()
+                                || value
+                                    .iter()
+                                    .any(|c| matches!(c, b'"' | b'\'' | b'<' | b'=' | b'`' | b'/'))
+                            {
+                                return None;
+                            }
+                        }
+                    }
+                }
+                if !matches!(
+                    bytes.get(i),
+                    Some(b' ' | b'\t' | b'\n' | b'\x0c' | b'>' | b'/')
+                ) {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// The character of a common entity (`amp`, `#233`, `#xE9`…, without `&`
+/// and `;`), `None` for others or code points the parser would replace.
+fn simple_entity(name: &str) -> Option<char> {
+    let code = match name {
+        "amp" => return Some('&'),
+        "lt" => return Some('<'),
+        "gt" => return Some('>'),
+        "quot" => return Some('"'),
+        "apos" => return Some('\''),
+        "nbsp" => return Some('\u{a0}'),
+        _ => {
+            let num = name.strip_prefix('#')?;
+            match num.strip_prefix(['x', 'X']) {
+                Some(hex) if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    u32::from_str_radix(hex, 16).ok()?
+                }
+                None if !num.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) => {
+                    num.parse().ok()?
+                }
+                _ => return None,
+            }
+        }
+    };
+    // Controls, C1 (windows-1252 remapped), NUL and surrogates get special
+    // treatment from the parser.
+    if code < 0x20 || (0x7f..=0x9f).contains(&code) {
+        return None;
+    }
+    char::from_u32(code)
 }
 
 /// Already-plain text made tidy: runs of whitespace and control characters
@@ -538,6 +791,111 @@ fn declare_utf8(text: Cow<'_, str>) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pieces of HTML for the fast path's equivalence property.
+    const HTML_PIECES: &[&str] = &[
+        "a",
+        " ",
+        "x y",
+        "é",
+        "\n",
+        "\r\n",
+        "R & D",
+        "<3",
+        "a<",
+        "&",
+        "&;",
+        "&amp;",
+        "&lt;",
+        "&gt;",
+        "&quot;",
+        "&#233;",
+        "&#xE9;",
+        "&nbsp;",
+        "&#0;",
+        "&#128;",
+        "&bogus;",
+        "&amp",
+        "<b>",
+        "</b>",
+        "<i>",
+        "</em>",
+        "<em>",
+        "<span style='c:d'>",
+        "</span>",
+        "<a href=\"/x?a=1&b=2\">",
+        "</a>",
+        "<a href=x>",
+        "<p>",
+        "</p>",
+        "<p class=\"c\">",
+        "<br>",
+        "<br/>",
+        "</br>",
+        "<hr>",
+        "</hr>",
+        "<img src=x.png alt=\"\">",
+        "<div>",
+        "</div>",
+        "<ul>",
+        "</ul>",
+        "<li>",
+        "</li>",
+        "<dd>",
+        "<dt>",
+        "</dd>",
+        "<h1>",
+        "</h1>",
+        "<h2>",
+        "</h2>",
+        "<pre>",
+        "</pre>",
+        "<td>",
+        "</td>",
+        "<table>",
+        "<form>",
+        "</form>",
+        "<!-- c -->",
+        "<script>x</script>",
+        "<B>",
+        "</P>",
+        "<b/>",
+        "<p/>",
+        "<x>",
+        "</>",
+        "< p>",
+        "<p =x>",
+        "<p a=\"1\"b>",
+        "<blockquote>",
+        "</blockquote>",
+        "<tr>",
+        "<select>",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn simple_html_reads_as_html5ever(pieces in proptest::collection::vec(0..HTML_PIECES.len(), 0..14)) {
+            let html: String = pieces.iter().map(|&i| HTML_PIECES[i]).collect();
+            if let Some(fast) = simple_html_text(&html) {
+                proptest::prop_assert_eq!(plain(&fast), plain(&parsed_html_text(&html)), "{:?}", html);
+            }
+        }
+    }
+
+    #[test]
+    fn simple_html_takes_the_common_cases() {
+        for html in [
+            "Rejoignez une équipe <b>passionnée</b> : vous concevrez",
+            "<p>Salary &lt; 30k &amp; R&D</p><ul><li>Rust</li><li>Go</li></ul>",
+            "<a href=\"https://x.example/?a=1&amp;b=2\">apply</a><br/>now",
+        ] {
+            assert!(simple_html_text(html).is_some(), "{html}");
+        }
+        assert_eq!(
+            html_to_text("<p>Salary &lt; 30k &amp; R&D</p><ul><li>Rust</li><li>Go</li></ul>"),
+            "Salary < 30k & R&D Rust Go"
+        );
+    }
 
     fn url(s: &str) -> Url {
         Url::parse(s).expect("test URL")

@@ -491,6 +491,9 @@ fn text_to_plain(text: &Text) -> String {
 /// closing tags count as markup, so that text merely mentioning `<` or an
 /// XML sample is not mistaken for it.
 fn unescape_twice(text: String) -> String {
+    if !text.contains('<') {
+        return text;
+    }
     let lower = text.to_ascii_lowercase();
     let markup = [
         "</p>", "</div>", "</a>", "</li>", "</span>", "<br>", "<br/>", "<br />",
