@@ -201,10 +201,12 @@ fn dispatch(cli: &Cli) -> anyhow::Result<Exit> {
         store,
         work: None,
     };
-    let out = runtime()?.block_on(execute(&cli.command, &cx));
-    print!("{}", out.stdout);
-    eprint!("{}", out.stderr);
-    Ok(exit_from(out.code))
+    // Straight to stdout: `offers` and `poll --json` can be many megabytes.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut err = std::io::stderr();
+    let code = runtime()?.block_on(execute_to(&cli.command, &cx, &mut out, &mut err));
+    out.flush()?;
+    Ok(code)
 }
 
 fn exit_from(code: u8) -> Exit {
@@ -221,13 +223,7 @@ fn exit_from(code: u8) -> Exit {
 pub async fn execute(command: &Command, cx: &Ctx) -> Output {
     let mut out = Vec::new();
     let mut err = Vec::new();
-    let code = match run_command(command, cx, &mut out, &mut err).await {
-        Ok(code) => code,
-        Err(e) => {
-            let _ = writeln!(err, "veille: {e:#}");
-            Exit::Failure
-        }
-    };
+    let code = execute_to(command, cx, &mut out, &mut err).await;
     Output {
         code: code as u8,
         stdout: String::from_utf8_lossy(&out).into_owned(),
@@ -235,21 +231,37 @@ pub async fn execute(command: &Command, cx: &Ctx) -> Output {
     }
 }
 
+/// Runs a command against `cx`, writing its output to `out` and `err`.
+pub async fn execute_to<O: Write, E: Write>(
+    command: &Command,
+    cx: &Ctx,
+    out: &mut O,
+    err: &mut E,
+) -> Exit {
+    match run_command(command, cx, out, err).await {
+        Ok(code) => code,
+        Err(e) => {
+            let _ = writeln!(err, "veille: {e:#}");
+            Exit::Failure
+        }
+    }
+}
+
 fn store(cx: &Ctx) -> anyhow::Result<&Store> {
     cx.store.as_deref().context("this command needs the store")
 }
 
-async fn run_command(
+async fn run_command<O: Write, E: Write>(
     command: &Command,
     cx: &Ctx,
-    out: &mut Vec<u8>,
-    err: &mut Vec<u8>,
+    out: &mut O,
+    err: &mut E,
 ) -> anyhow::Result<Exit> {
     let config = &cx.config;
-    let usage = |err: &mut Vec<u8>, message: String| {
+    fn usage<E: Write>(err: &mut E, message: String) -> Exit {
         let _ = writeln!(err, "veille: {message}");
         Exit::Usage
-    };
+    }
     let _work = match (&cx.work, command) {
         (Some(w), Command::Poll { .. } | Command::Digest { .. }) => Some(w.lock().await),
         _ => None,

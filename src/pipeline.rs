@@ -6,7 +6,7 @@
 //! with one atomic batch (offers, dedupe keys, queue entries, state), and the
 //! store is flushed once the cycle is done, before anything is reported.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -83,8 +83,8 @@ pub async fn poll(
     let mut results =
         futures_util::stream::iter(fetches).buffer_unordered(config.daemon.concurrency);
 
-    // New offers are kept as written, not read back after the flush.
-    let mut new_at: HashMap<String, usize> = HashMap::new();
+    let mut new_ids: Vec<String> = Vec::new();
+    let mut seen_new: HashSet<String> = HashSet::new();
     while let Some((source, result)) = results.next().await {
         let mut w = store.writer();
         let mut state = w.source_state(&source.name)?;
@@ -103,21 +103,14 @@ pub async fn poll(
                 let mut new = 0;
                 for item in y.items {
                     match ingest(config, &mut w, source, item, now, &mut report)? {
-                        Stored::New(offer) => {
+                        Stored::New(id) => {
                             new += 1;
                             state.offers += 1;
-                            new_at.insert(offer.id.clone(), report.new.len());
-                            report.new.push(*offer);
-                        }
-                        Stored::Merged(id) => {
-                            state.offers += 1;
-                            // Seen on a second source in this same cycle: say so.
-                            if let Some(&i) = new_at.get(&id)
-                                && !report.new[i].sources.contains(&source.name)
-                            {
-                                report.new[i].sources.push(source.name.clone());
+                            if seen_new.insert(id.clone()) {
+                                new_ids.push(id);
                             }
                         }
+                        Stored::Merged => state.offers += 1,
                         Stored::Seen => {}
                     }
                 }
@@ -163,6 +156,11 @@ pub async fn poll(
     drop(results);
     store.flush()?;
 
+    for id in new_ids {
+        if let Some(stored) = store.offer(&id)? {
+            report.new.push(stored.offer);
+        }
+    }
     let ok = report
         .outcomes
         .iter()
@@ -201,10 +199,9 @@ async fn fetch_one<'a>(
 /// What storing one item did.
 enum Stored {
     /// A new offer to announce.
-    New(Box<Offer>),
-    /// Known from another source (its id), or new but already expired:
-    /// counted, not announced.
-    Merged(String),
+    New(String),
+    /// Known from another source, or new but already expired: counted, not announced.
+    Merged,
     Seen,
 }
 
@@ -220,13 +217,13 @@ fn ingest(
 ) -> Result<Stored, StoreError> {
     let mut stored = match w.ingest(&source.name, item, now)? {
         Ingest::New(s) => s,
-        Ingest::Merged(id) => return Ok(Stored::Merged(id)),
+        Ingest::Merged(_) => return Ok(Stored::Merged),
         Ingest::Seen(_) => return Ok(Stored::Seen),
     };
     if stored.offer.valid_through.is_some_and(|t| t < now) {
         // Expired before we saw it: remembered for dedupe, never announced.
         w.put_offer(&stored)?;
-        return Ok(Stored::Merged(stored.offer.id.clone()));
+        return Ok(Stored::Merged);
     }
     let profiles = config.profiles.iter().filter(|p| p.reads(&source.name));
     let matched = match_and_queue(w, &mut stored, profiles, now)?;
@@ -235,7 +232,7 @@ fn ingest(
         w.put_offer(&stored)?;
     }
     report.matches += matched;
-    Ok(Stored::New(Box::new(stored.offer)))
+    Ok(Stored::New(stored.offer.id.clone()))
 }
 
 /// Evaluates `profiles` on an offer, records the hits on it and queues them

@@ -42,8 +42,6 @@ pub enum SourceError {
     Handle(String, String),
     #[error("more than {MAX_PAGES} pages; stopped")]
     TooManyPages,
-    #[error("the parser crashed: {0}")]
-    Crashed(String),
 }
 
 /// What a successful fetch of a source gave.
@@ -99,32 +97,17 @@ pub async fn fetch(
     match &source.kind {
         // A Mastodon tag or account, and a Bluesky profile, are RSS; posts
         // have no title, and the feed adapter derives one from the text.
-        // Parsing runs on the blocking pool, so a cycle's many bodies are
-        // parsed on every core while other fetches are in flight.
         SourceKind::Feed | SourceKind::Mastodon | SourceKind::Bluesky { .. } => {
-            let Body {
-                bytes,
-                content_type,
-                url: base,
-                ..
-            } = body;
-            out.items = tokio::task::spawn_blocking(move || feed::parse(&bytes, content_type.as_deref(), &base))
-                .await
-                .map_err(|e| SourceError::Crashed(e.to_string()))??;
+            out.items = feed::parse(&body.bytes, body.content_type.as_deref(), &body.url)?;
         }
         SourceKind::Page(select) | SourceKind::Careers(select) => {
-            let (select, company) = (select.clone(), company.map(str::to_string));
-            let Body {
-                bytes,
-                content_type,
-                url: base,
-                ..
-            } = body;
-            let r = tokio::task::spawn_blocking(move || {
-                page::parse(&bytes, content_type.as_deref(), &base, select.as_ref(), company.as_deref())
-            })
-            .await
-            .map_err(|e| SourceError::Crashed(e.to_string()))?;
+            let r = page::parse(
+                &body.bytes,
+                body.content_type.as_deref(),
+                &body.url,
+                select.as_ref(),
+                company,
+            );
             out.notes.push(format!(
                 "JSON-LD: {} block{}, {} JobPosting{}{}",
                 r.jsonld.blocks,
