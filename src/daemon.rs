@@ -383,7 +383,10 @@ fn channel_due(
             .unwrap_or(MAX_RETRY)
             .min(MAX_RETRY);
         let last = st.last_attempt.unwrap_or(now);
-        return chrono::Duration::from_std(backoff).is_ok_and(|b| last + b <= now);
+        // The receiver's Retry-After (429/503) wins when it asks for longer.
+        let not_before = st.retry_after.unwrap_or(last);
+        return chrono::Duration::from_std(backoff)
+            .is_ok_and(|b| (last + b).max(not_before) <= now);
     }
     // A channel never run starts counting now: its first digest is at its
     // next firing, not immediately.
@@ -568,6 +571,62 @@ schedule = "0 8 * * *"
         ));
         let tomorrow_8 = Utc.with_ymd_and_hms(2026, 11, 22, 7, 0, 0).unwrap();
         assert!(channel_due(&c, &store, p, ch, tomorrow_8));
+    }
+
+    #[test]
+    fn a_failed_delivery_is_retried_with_backoff_and_retry_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let c = config(WATCHLIST);
+        let (p, ch) = (&c.profiles[0], &c.profiles[0].channels[0]);
+        let now = Utc.with_ymd_and_hms(2026, 11, 21, 10, 0, 0).unwrap();
+        let mut w = store.writer();
+        let entry = crate::store::QueueEntry {
+            offer: "x".into(),
+            queued: now,
+        };
+        w.enqueue(&p.name, &ch.id, &entry).unwrap();
+        let mut st = crate::store::ChannelState {
+            last_attempt: Some(now),
+            last_error: Some("HTTP 503".into()),
+            attempts: 1,
+            ..Default::default()
+        };
+        w.put_channel_state(&p.name, &ch.id, &st).unwrap();
+        w.commit().unwrap();
+        assert!(!channel_due(
+            &c,
+            &store,
+            p,
+            ch,
+            now + chrono::Duration::seconds(30)
+        ));
+        assert!(channel_due(
+            &c,
+            &store,
+            p,
+            ch,
+            now + chrono::Duration::seconds(61)
+        ));
+        // The receiver asked for two hours: nothing before.
+        st.retry_after = Some(now + chrono::Duration::hours(2));
+        let mut w = store.writer();
+        w.put_channel_state(&p.name, &ch.id, &st).unwrap();
+        w.commit().unwrap();
+        assert!(!channel_due(
+            &c,
+            &store,
+            p,
+            ch,
+            now + chrono::Duration::minutes(90)
+        ));
+        assert!(channel_due(
+            &c,
+            &store,
+            p,
+            ch,
+            now + chrono::Duration::hours(2)
+        ));
     }
 
     #[test]

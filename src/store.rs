@@ -136,6 +136,9 @@ pub struct ChannelState {
     pub attempts: u32,
     /// The last time the schedule fired (delivered or found nothing).
     pub last_run: Option<DateTime<Utc>>,
+    /// The receiver's `Retry-After` (429/503): no retry before this.
+    #[serde(default)]
+    pub retry_after: Option<DateTime<Utc>>,
 }
 
 /// When a profile was first seen, for `backfill`.

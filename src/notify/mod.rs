@@ -74,8 +74,9 @@ fn failing_sources(
 
 /// How a delivery attempt failed.
 enum Failure {
-    /// Worth retrying (server down, timeout, 5xx): the batch stays queued.
-    Retry(String),
+    /// Worth retrying (server down, timeout, 5xx): the batch stays queued;
+    /// with the receiver's `Retry-After` when it gave one.
+    Retry(String, Option<std::time::Duration>),
     /// Refused for good (HTTP 4xx other than 408/429, SMTP 5xx): the batch
     /// moves to the channel's failed list, kept and shown by `status`.
     Refused(String),
@@ -185,7 +186,7 @@ pub async fn deliver(
                 });
             }
             match read_secret(secret_env.as_deref(), secret_file.as_deref()) {
-                Err(e) => Err(Failure::Retry(e)),
+                Err(e) => Err(Failure::Retry(e, None)),
                 Ok(secret) => {
                     let mut result = Ok(format!("{} request(s)", bodies.len()));
                     for body in &bodies {
@@ -197,8 +198,8 @@ pub async fn deliver(
                                 result = Err(Failure::Refused(r));
                                 break;
                             }
-                            webhook::Outcome::Retry { reason, .. } => {
-                                result = Err(Failure::Retry(reason));
+                            webhook::Outcome::Retry { reason, after } => {
+                                result = Err(Failure::Retry(reason, after));
                                 break;
                             }
                         }
@@ -228,7 +229,7 @@ pub async fn deliver(
             }
             atom::write_atomic(path, xml.as_bytes())
                 .map(|_| path.display().to_string())
-                .map_err(|e| Failure::Retry(format!("cannot write {}: {e}", path.display())))
+                .map_err(|e| Failure::Retry(format!("cannot write {}: {e}", path.display()), None))
         }
     };
 
@@ -247,6 +248,7 @@ pub async fn deliver(
             st.last_run = Some(now);
             st.last_error = None;
             st.attempts = 0;
+            st.retry_after = None;
             info!(profile = %profile.name, channel = %channel.id, offers = count, to = %target, "Delivered.");
             Ok(Delivered::Sent {
                 offers: count,
@@ -263,7 +265,10 @@ pub async fn deliver(
             error!(profile = %profile.name, channel = %channel.id, offers = count, error = %reason, "Refused for good; moved to the failed list.");
             Err(DeliveryError::Refused(one_line(&reason)))
         }
-        Err(Failure::Retry(reason)) => {
+        Err(Failure::Retry(reason, after)) => {
+            st.retry_after = after
+                .and_then(|a| chrono::Duration::from_std(a).ok())
+                .map(|a| now + a);
             st.last_error = Some(one_line(&reason));
             st.attempts += 1;
             warn!(profile = %profile.name, channel = %channel.id, error = %reason, "Delivery failed; it stays queued and will be retried.");
@@ -329,15 +334,15 @@ async fn send_digest(
             maildir::deliver(path, &msg)
                 .map(|f| f.display().to_string())
                 .map_err(|e| {
-                    Failure::Retry(format!(
-                        "cannot write to the Maildir {}: {e}",
-                        path.display()
-                    ))
+                    Failure::Retry(
+                        format!("cannot write to the Maildir {}: {e}", path.display()),
+                        None,
+                    )
                 })
         }
         ChannelKind::Email(to) => {
             let Some(smtp) = &config.smtp else {
-                return Err(Failure::Retry("no [smtp] table".into()));
+                return Err(Failure::Retry("no [smtp] table".into(), None));
             };
             let envelope = Envelope {
                 from: &smtp.from,
@@ -351,7 +356,7 @@ async fn send_digest(
                 smtp.password_env.as_deref(),
                 smtp.password_file.as_deref(),
             )
-            .map_err(|e| Failure::Retry(e.to_string()))?;
+            .map_err(|e| Failure::Retry(e.to_string(), None))?;
             let settings = email::Smtp {
                 server: smtp.server.clone(),
                 port: smtp.port,
@@ -363,7 +368,7 @@ async fn send_digest(
             match email::send(&settings, to, &msg).await {
                 Ok(()) => Ok(to.join(", ")),
                 Err(e) if e.is_permanent() => Err(Failure::Refused(e.to_string())),
-                Err(e) => Err(Failure::Retry(e.to_string())),
+                Err(e) => Err(Failure::Retry(e.to_string(), None)),
             }
         }
         _ => Err(Failure::Refused("not a digest channel".into())),
