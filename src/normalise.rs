@@ -194,47 +194,21 @@ const SIMPLE_INLINE: &[&str] = &[
     "tt", "u", "var", "wbr",
 ];
 
-/// Block elements the fast path turns into a space: those of
-/// [`BLOCK_ELEMENTS`] an HTML5 parser never drops or moves in a fragment
-/// (not the table and form ones).
-const SIMPLE_BLOCK: &[&str] = &[
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "br",
-    "dd",
-    "details",
-    "div",
-    "dl",
-    "dt",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hr",
-    "img",
-    "li",
-    "main",
-    "nav",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "summary",
-    "ul",
+/// Block elements the fast path must leave to html5ever: the table and
+/// form ones, which an HTML5 parser drops or moves in a fragment.
+const MOVED_BLOCKS: &[&str] = &[
+    "caption", "dialog", "form", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
 ];
+
+/// Whether the fast path turns `name` into a space: a block of
+/// [`BLOCK_ELEMENTS`] that is not in [`MOVED_BLOCKS`].
+fn simple_block(name: &str) -> bool {
+    BLOCK_ELEMENTS.contains(&name) && !MOVED_BLOCKS.contains(&name)
+}
 
 /// The fast path of [`html_to_text`], before whitespace folding: the text
 /// of a fragment made only of text, the common entities and tags of
-/// [`SIMPLE_INLINE`] / [`SIMPLE_BLOCK`] (with plain attributes), block
+/// [`SIMPLE_INLINE`] / [`simple_block`] (with plain attributes), block
 /// elements properly nested and closed, which is what html5ever would give.
 /// `None` for anything else (comments, other elements, unusual entities or
 /// syntax, blocks the parser would close or ignore), left to html5ever.
@@ -258,7 +232,7 @@ fn simple_html_text(html: &str) -> Option<String> {
                 Some(c) if c.is_ascii_alphabetic() => {
                     let (name, end) = simple_tag(bytes, i + 1)?;
                     let name = name.as_str();
-                    if SIMPLE_BLOCK.contains(&name) {
+                    if simple_block(name) {
                         // Starts the parser would turn into implied ends.
                         let closes_p = !matches!(name, "br" | "img");
                         let heading =
@@ -289,7 +263,7 @@ fn simple_html_text(html: &str) -> Option<String> {
                     if name == "br" {
                         // `</br>` is read as `<br>`.
                         out.push(' ');
-                    } else if SIMPLE_BLOCK.contains(&name) {
+                    } else if simple_block(name) {
                         // Only the innermost open block may end here.
                         if open.last().is_none_or(|t| t != name) {
                             return None;
