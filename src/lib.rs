@@ -32,3 +32,5 @@ pub mod pipeline;
 pub mod schedule;
 pub mod source;
 pub mod store;
+#[cfg(test)]
+mod test_corpus;

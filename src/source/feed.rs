@@ -517,19 +517,10 @@ fn content_to_plain(content: &Content) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::{Path, PathBuf};
+    use crate::test_corpus::{corpus, files_under};
 
     /// The shared corpus: next to the main crate, or at its usual place when
     /// the tests run from a scratch crate.
-    fn corpus() -> PathBuf {
-        let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-        if beside.is_dir() {
-            beside
-        } else {
-            PathBuf::from("/work/shared/corpus")
-        }
-    }
-
     fn fixture(path: &str) -> Option<Vec<u8>> {
         std::fs::read(corpus().join(path)).ok()
     }
@@ -543,26 +534,6 @@ mod tests {
             Ok(items) => items,
             Err(e) => panic!("parse failed: {e}"),
         }
-    }
-
-    fn files_under(dir: &Path) -> Vec<PathBuf> {
-        let mut files = Vec::new();
-        let mut dirs = vec![dir.to_path_buf()];
-        while let Some(dir) = dirs.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else {
-                    files.push(path);
-                }
-            }
-        }
-        files.sort();
-        files
     }
 
     /// The `Content-Type` a feedparser test file says it was served with, in

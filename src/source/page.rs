@@ -480,8 +480,8 @@ fn resolve(href: &str, base: &Url) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_corpus::{corpus, files_under};
     use chrono::{DateTime, TimeZone, Utc};
-    use std::path::{Path, PathBuf};
 
     /// A fixture of `tests/fixtures/pages/`, embedded at compile time (the
     /// path is relative to this file, so it works from any crate).
@@ -513,37 +513,6 @@ mod tests {
             Ok(selectors) => selectors,
             Err(errors) => panic!("selectors did not compile: {errors:?}"),
         }
-    }
-
-    /// The shared corpus: next to the main crate, or at its usual place when
-    /// the tests run from a scratch crate.
-    fn corpus() -> PathBuf {
-        let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-        if beside.is_dir() {
-            beside
-        } else {
-            PathBuf::from("/work/shared/corpus")
-        }
-    }
-
-    fn files_under(dir: &Path) -> Vec<PathBuf> {
-        let mut files = Vec::new();
-        let mut dirs = vec![dir.to_path_buf()];
-        while let Some(dir) = dirs.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else {
-                    files.push(path);
-                }
-            }
-        }
-        files.sort();
-        files
     }
 
     #[test]
