@@ -6,7 +6,6 @@
 //! with one atomic batch (offers, dedupe keys, queue entries, state), and the
 //! store is flushed once the cycle is done, before anything is reported.
 
-use std::collections::HashSet;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -83,8 +82,8 @@ pub async fn poll(
     let mut results =
         futures_util::stream::iter(fetches).buffer_unordered(config.daemon.concurrency);
 
+    // An offer is `New` once (the store dedupes), so ids never repeat here.
     let mut new_ids: Vec<String> = Vec::new();
-    let mut seen_new: HashSet<String> = HashSet::new();
     while let Some((source, result)) = results.next().await {
         let mut w = store.writer();
         let mut state = w.source_state(&source.name)?;
@@ -92,10 +91,7 @@ pub async fn poll(
         let outcome = match result {
             Ok(None) => {
                 debug!(source = %source.name, "Not modified.");
-                state.last_success = Some(now);
-                state.consecutive_failures = 0;
-                state.failing_since = None;
-                state.last_error = None;
+                state.succeeded(now);
                 Outcome::NotModified
             }
             Ok(Some(y)) => {
@@ -106,18 +102,13 @@ pub async fn poll(
                         Stored::New(id) => {
                             new += 1;
                             state.offers += 1;
-                            if seen_new.insert(id.clone()) {
-                                new_ids.push(id);
-                            }
+                            new_ids.push(id);
                         }
                         Stored::Merged => state.offers += 1,
                         Stored::Seen => {}
                     }
                 }
-                state.last_success = Some(now);
-                state.consecutive_failures = 0;
-                state.failing_since = None;
-                state.last_error = None;
+                state.succeeded(now);
                 state.validators = y.validators;
                 state.url = Some(y.url);
                 if y.did.is_some() {
@@ -129,7 +120,6 @@ pub async fn poll(
                 } else {
                     0
                 };
-                state.retry_after = None;
                 debug!(source = %source.name, items = count, new, "Fetched.");
                 Outcome::Ok { items: count, new }
             }

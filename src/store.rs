@@ -119,6 +119,17 @@ pub struct SourceState {
     pub retry_after: Option<DateTime<Utc>>,
 }
 
+impl SourceState {
+    /// Records a successful fetch (a body or a 304): the failure run ends.
+    pub fn succeeded(&mut self, now: DateTime<Utc>) {
+        self.last_success = Some(now);
+        self.consecutive_failures = 0;
+        self.failing_since = None;
+        self.last_error = None;
+        self.retry_after = None;
+    }
+}
+
 /// One match waiting for (or refused by) a channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueueEntry {
