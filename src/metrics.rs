@@ -265,22 +265,14 @@ async fn route(ep: &Endpoint, req: Request<hyper::body::Incoming>) -> Response<F
         .and_then(|p| p.strip_suffix(".atom"))
         && let Some(profile) = config.profiles.iter().find(|p| p.name == name)
     {
-        let mut recent = Vec::new();
-        for stored in ep.store.offers_newest() {
-            let Ok(stored) = stored else { break };
-            if stored.offer.matches.contains(&profile.name) {
-                recent.push(stored.offer);
-                if recent.len() >= crate::notify::ATOM_ENTRIES {
-                    break;
-                }
-            }
-        }
-        let refs: Vec<_> = recent.iter().collect();
-        return reply(
-            StatusCode::OK,
-            "application/atom+xml; charset=utf-8",
-            crate::notify::atom::render(&profile.name, &refs, Utc::now()),
-        );
+        return match crate::notify::profile_feed(&ep.store, &profile.name, Utc::now()) {
+            Ok(xml) => reply(StatusCode::OK, "application/atom+xml; charset=utf-8", xml),
+            Err(e) => reply(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain",
+                format!("{e}\n"),
+            ),
+        };
     }
     reply(StatusCode::NOT_FOUND, "text/plain", "not found\n".into())
 }

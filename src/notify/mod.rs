@@ -209,18 +209,7 @@ pub async fn deliver(
             }
         }
         ChannelKind::Atom(path) => {
-            let mut recent: Vec<crate::offer::Offer> = Vec::new();
-            for stored in store.offers_newest() {
-                let stored = stored?;
-                if stored.offer.matches.contains(&profile.name) {
-                    recent.push(stored.offer);
-                    if recent.len() >= ATOM_ENTRIES {
-                        break;
-                    }
-                }
-            }
-            let refs: Vec<&crate::offer::Offer> = recent.iter().collect();
-            let xml = atom::render(&profile.name, &refs, now);
+            let xml = profile_feed(store, &profile.name, now)?;
             if dry {
                 return Ok(Delivered::Sent {
                     offers: count,
@@ -283,6 +272,27 @@ pub async fn deliver(
 
 /// The last matches an Atom channel keeps.
 pub const ATOM_ENTRIES: usize = 200;
+
+/// A profile's last [`ATOM_ENTRIES`] matches, newest first, as an Atom feed:
+/// what an `atom` channel writes and the daemon's `/feeds/PROFILE.atom` serves.
+pub fn profile_feed(
+    store: &Store,
+    profile: &str,
+    now: DateTime<Utc>,
+) -> Result<String, StoreError> {
+    let mut recent: Vec<crate::offer::Offer> = Vec::new();
+    for stored in store.offers_newest() {
+        let stored = stored?;
+        if stored.offer.matches.iter().any(|m| m == profile) {
+            recent.push(stored.offer);
+            if recent.len() >= ATOM_ENTRIES {
+                break;
+            }
+        }
+    }
+    let refs: Vec<&crate::offer::Offer> = recent.iter().collect();
+    Ok(atom::render(profile, &refs, now))
+}
 
 fn one_line(s: &str) -> String {
     s.replace(['\n', '\r'], " ")
