@@ -724,28 +724,26 @@ impl Cx<'_> {
     }
 
     /// Exactly one of `kinds` must be present; returns its key and value.
-    fn one_kind(
+    /// Exactly one of `kinds` must be present: its key, or a problem
+    /// reported (none, or several) and `None`.
+    fn which_kind(
         &mut self,
         t: &mut Table<'_, '_>,
-        kinds: &[&str],
-    ) -> Option<(&'static str, Spanned<String>)> {
-        let present: Vec<&str> = kinds.iter().copied().filter(|k| t.has(k)).collect();
+        kinds: &[&'static str],
+    ) -> Option<&'static str> {
+        let present: Vec<&'static str> = kinds.iter().copied().filter(|k| t.has(k)).collect();
+        let what = t.what;
         match present.as_slice() {
             [] => {
-                let what = t.what;
                 self.err(
                     &t.span,
                     format!("{what} needs one of: {}", kinds.join(", ")),
                 );
                 None
             }
-            [one] => {
-                let key = KINDS.iter().find(|k| *k == one).copied()?;
-                t.string(self, key).map(|v| (key, v))
-            }
+            [one] => Some(*one),
             [_, second, ..] => {
                 let span = t.key_span(second).unwrap_or(t.span.clone());
-                let what = t.what;
                 self.err(
                     &span,
                     format!(
@@ -760,6 +758,16 @@ impl Cx<'_> {
                 None
             }
         }
+    }
+
+    /// [`Cx::which_kind`], with the kind's string value.
+    fn one_kind(
+        &mut self,
+        t: &mut Table<'_, '_>,
+        kinds: &[&'static str],
+    ) -> Option<(&'static str, Spanned<String>)> {
+        let key = self.which_kind(t, kinds)?;
+        t.string(self, key).map(|v| (key, v))
     }
 
     fn url(&mut self, value: &Spanned<String>) -> Option<Url> {
@@ -1217,8 +1225,7 @@ impl Cx<'_> {
     }
 
     fn channel(&mut self, mut t: Table<'_, '_>, smtp: bool) -> Option<Channel> {
-        let kinds = ["email", "maildir", "webhook", "atom"];
-        let present: Vec<&str> = kinds.iter().copied().filter(|k| t.has(k)).collect();
+        let kind = self.which_kind(&mut t, &["email", "maildir", "webhook", "atom"]);
         let schedule = t.schedule(self, "schedule");
         let max_offers = match t.integer(self, "max_offers") {
             Some(n) if *n.get_ref() >= 1 => *n.get_ref() as usize,
@@ -1237,30 +1244,9 @@ impl Cx<'_> {
             t.mark_used("secret");
             self.err(&span, "a webhook secret does not belong in the watchlist: use secret_env = \"VEILLE_HOOK_SECRET\" or secret_file = \"/path\"");
         }
-        let compiled = match present.as_slice() {
-            [] => {
-                self.err(
-                    &t.span,
-                    format!("[[profile.notify]] needs one of: {}", kinds.join(", ")),
-                );
-                None
-            }
-            [_, second, ..] => {
-                let span = t.key_span(second).unwrap_or(t.span.clone());
-                self.err(
-                    &span,
-                    format!(
-                        "[[profile.notify]] takes exactly one of {}, this one has {}",
-                        kinds.join(", "),
-                        present.join(" and ")
-                    ),
-                );
-                for k in &present {
-                    t.mark_used(k);
-                }
-                None
-            }
-            ["email"] => {
+        let compiled = match kind {
+            None => None,
+            Some("email") => {
                 let span = t.key_span("email").unwrap_or(t.span.clone());
                 let mut to = Vec::new();
                 for a in t.strings(self, "email") {
@@ -1287,7 +1273,7 @@ impl Cx<'_> {
                     )
                 })
             }
-            ["maildir"] => t.string(self, "maildir").map(|v| {
+            Some("maildir") => t.string(self, "maildir").map(|v| {
                 let path = self.path(v.get_ref());
                 (
                     format!("maildir:{}", path.display()),
@@ -1295,7 +1281,7 @@ impl Cx<'_> {
                     false,
                 )
             }),
-            ["atom"] => t.string(self, "atom").map(|v| {
+            Some("atom") => t.string(self, "atom").map(|v| {
                 let path = self.path(v.get_ref());
                 (
                     format!("atom:{}", path.display()),
@@ -1303,7 +1289,7 @@ impl Cx<'_> {
                     true,
                 )
             }),
-            _ => t.string(self, "webhook").and_then(|v| {
+            Some(_) => t.string(self, "webhook").and_then(|v| {
                 let url = self.url(&v)?;
                 let fmt = match &format {
                     None => Format::Json,
@@ -1330,7 +1316,7 @@ impl Cx<'_> {
                 ))
             }),
         };
-        if !matches!(present.as_slice(), ["webhook"]) {
+        if kind != Some("webhook") {
             for key in ["format", "secret_env", "secret_file"] {
                 if let Some(span) = t.key_span(key) {
                     self.err(&span, format!("`{key}` only applies to webhook channels"));
@@ -1381,26 +1367,6 @@ impl Cx<'_> {
         }
     }
 }
-
-/// Every kind key, so `one_kind` can hand back a `&'static str`.
-const KINDS: [&str; 16] = [
-    "feed",
-    "page",
-    "mastodon",
-    "bluesky",
-    "careers",
-    "greenhouse",
-    "lever",
-    "ashby",
-    "workable",
-    "recruitee",
-    "smartrecruiters",
-    "personio",
-    "email",
-    "maildir",
-    "webhook",
-    "atom",
-];
 
 /// Points inside a string value: the span starts at the opening quote, and
 /// `offset` counts bytes of the string's content. Escapes would shift this,
