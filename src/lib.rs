@@ -16,12 +16,15 @@
 //! - [`pipeline`]: one poll cycle, the only place that knows this order;
 //! - [`daemon`]: `veille run`: schedules, systemd, reload, the control socket;
 //! - [`metrics`]: the daemon's optional /healthz, /metrics and Atom endpoint;
-//! - [`cli`] and [`logs`]: the command line around it.
+//! - [`cli`] and [`logs`]: the command line around it;
+//! - [`fuzz`]: the byte-level entry points `fuzz/` and its regression test
+//!   drive.
 
 pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod fetch;
+pub mod fuzz;
 pub mod logs;
 pub mod matcher;
 pub mod metrics;
