@@ -19,7 +19,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 use url::Url;
 
-use crate::matcher::{Matcher, Pattern, ProfileSpec, Query};
+use crate::matcher::{Matcher, MatcherSet, Pattern, ProfileSpec, Query};
 use crate::notify::digest::Language;
 use crate::notify::email::Security;
 use crate::notify::webhook::Format;
@@ -58,6 +58,9 @@ pub struct Config {
     /// Boards and companies, in file order.
     pub sources: Vec<Source>,
     pub profiles: Vec<Profile>,
+    /// Each profile's criteria, in the order of `profiles`, compiled
+    /// together so that terms they share are searched once per offer.
+    pub matchers: MatcherSet,
 }
 
 /// `[daemon]`.
@@ -135,7 +138,6 @@ pub enum When {
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub name: String,
-    pub matcher: Matcher,
     /// Names of the sources this profile reads; `None` = all.
     pub sources: Option<Vec<String>>,
     pub backfill: Duration,
@@ -486,9 +488,10 @@ impl Cx<'_> {
         }
         let source_names: HashSet<&str> = kept.iter().map(|s| s.name.as_str()).collect();
         let mut profiles = Vec::new();
+        let mut matchers = Vec::new();
         let mut profile_names: BTreeMap<String, usize> = BTreeMap::new();
         for (span, t) in top.tables(self, "profile") {
-            if let Some((name_span, p)) = self.profile(
+            if let Some((name_span, p, matcher)) = self.profile(
                 Table::new(span, t, "[[profile]]"),
                 &source_names,
                 smtp.is_some(),
@@ -506,6 +509,7 @@ impl Cx<'_> {
                     profile_names.insert(p.name.clone(), name_span.start);
                 }
                 profiles.push(p);
+                matchers.push(matcher);
             }
         }
         top.finish(
@@ -519,6 +523,7 @@ impl Cx<'_> {
             http,
             sources: kept,
             profiles,
+            matchers: MatcherSet::new(matchers),
         }
     }
 
@@ -1080,7 +1085,7 @@ impl Cx<'_> {
         mut t: Table<'_, '_>,
         sources: &HashSet<&str>,
         smtp: bool,
-    ) -> Option<(Range<usize>, Profile)> {
+    ) -> Option<(Range<usize>, Profile, Matcher)> {
         let name = self.name(&mut t);
         let query = t
             .string(self, "query")
@@ -1212,7 +1217,6 @@ impl Cx<'_> {
             name.span(),
             Profile {
                 name: name.into_inner(),
-                matcher: Matcher::new(spec),
                 sources: listed.then_some(names),
                 backfill,
                 channels,
@@ -1221,6 +1225,7 @@ impl Cx<'_> {
                 min_salary,
                 salary_required,
             },
+            Matcher::new(spec),
         ))
     }
 

@@ -68,6 +68,7 @@
 //! allocates nothing unless it returns a [`Match`].
 
 use std::fmt;
+use std::ops::Range;
 
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
@@ -257,6 +258,18 @@ fn hash_str(s: &str) -> u64 {
     h ^ (h >> 33)
 }
 
+/// The first 8 bytes of a token, big-endian, zero-padded: two tokens
+/// whose heads differ compare as their heads do (tokens hold no NUL), so
+/// most comparisons of a prefix search need no `memcmp`.
+fn head(b: &[u8]) -> u64 {
+    let mut a = [0u8; 8];
+    let n = b.len().min(8);
+    if let (Some(to), Some(from)) = (a.get_mut(..n), b.get(..n)) {
+        to.copy_from_slice(from);
+    }
+    u64::from_be_bytes(a)
+}
+
 /// One atom of a search term.
 #[derive(Debug, Clone)]
 struct Elem {
@@ -265,6 +278,8 @@ struct Elem {
     key_hash: u64,
     /// Hash of the atom without the dot.
     plain_hash: u64,
+    /// [`head`] of `key`.
+    head: u64,
     /// The term wrote a leading dot: the text atom must be dotted.
     dotted: bool,
     /// Followed by `*`: a prefix.
@@ -294,6 +309,7 @@ fn compile_elems(raw: &str) -> Vec<Elem> {
             key: key.into(),
             key_hash: hash_str(key),
             plain_hash: hash_str(plain),
+            head: head(key.as_bytes()),
             dotted: a.leading_dot,
             prefix,
         });
@@ -781,6 +797,8 @@ struct IxTok {
     start: usize,
     end: usize,
     hash: u64,
+    /// [`head`] of its text.
+    head: u64,
     /// Fields it occurs in.
     mask: u8,
 }
@@ -794,6 +812,8 @@ struct Pos {
 }
 
 const BREAK: usize = usize::MAX;
+/// No token.
+const NONE: usize = usize::MAX - 1;
 
 /// An offer folded and tokenised once; every profile is evaluated against it.
 #[derive(Debug, Clone)]
@@ -876,6 +896,7 @@ impl Indexed {
                     start: r.start,
                     end: r.end,
                     hash: hash_str(t),
+                    head: head(t.as_bytes()),
                     mask: 0,
                 });
             }
@@ -926,15 +947,16 @@ impl Indexed {
         b > a
     }
 
-    /// The token equal to `key`, whose hash is `hash`.
-    fn lookup(&self, key: &str, hash: u64) -> Option<&IxTok> {
+    /// The number (in `toks`) of the token equal to `key`, whose hash is
+    /// `hash`.
+    fn lookup(&self, key: &str, hash: u64) -> Option<usize> {
         let slots = self.table.len().checked_sub(1)?;
         let mut i = (hash as usize) & slots;
         loop {
-            let slot = *self.table.get(i)?;
-            let t = self.toks.get(slot.checked_sub(1)?)?;
+            let id = self.table.get(i)?.checked_sub(1)?;
+            let t = self.toks.get(id)?;
             if t.hash == hash && self.bytes(t) == key.as_bytes() {
-                return Some(t);
+                return Some(id);
             }
             i = (i + 1) & slots;
         }
@@ -944,7 +966,9 @@ impl Indexed {
     fn elem_mask(&self, e: &Elem) -> u8 {
         if e.prefix {
             let key = e.key.as_bytes();
-            let lo = self.toks.partition_point(|t| self.bytes(t) < key);
+            let lo = self
+                .toks
+                .partition_point(|t| t.head < e.head || (t.head == e.head && self.bytes(t) < key));
             self.toks
                 .get(lo..)
                 .unwrap_or_default()
@@ -952,51 +976,79 @@ impl Indexed {
                 .take_while(|t| self.bytes(t).starts_with(key))
                 .fold(0, |m, t| m | t.mask)
         } else {
-            self.lookup(&e.key, e.key_hash).map_or(0, |t| t.mask)
+            self.lookup(&e.key, e.key_hash)
+                .and_then(|id| self.toks.get(id))
+                .map_or(0, |t| t.mask)
         }
     }
 
-    fn pos_matches(&self, p: &Pos, e: &Elem) -> bool {
-        let Some(t) = self.toks.get(p.tok) else {
-            return false;
-        };
+    /// Whether the atom at `p` is what `e` asks for; `plain` is the number
+    /// of the token equal to `e` without its dot (`NONE` for a prefix).
+    fn pos_matches(&self, p: &Pos, e: &Elem, plain: usize) -> bool {
         if e.dotted && !p.dotted {
             return false;
         }
         if e.prefix {
-            self.bytes(t).starts_with(e.plain().as_bytes())
+            self.toks
+                .get(p.tok)
+                .is_some_and(|t| self.bytes(t).starts_with(e.plain().as_bytes()))
         } else {
-            t.hash == e.plain_hash && self.bytes(t) == e.plain().as_bytes()
+            p.tok == plain
         }
     }
 
-    /// Whether `elems` occur as consecutive atoms of field number `f`.
-    fn phrase_in(&self, f: usize, elems: &[Elem]) -> bool {
+    /// Whether `elems` occur as consecutive atoms of field number `f`;
+    /// `plain` as for [`Indexed::pos_matches`], one per element.
+    fn phrase_in(&self, f: usize, elems: &[Elem], plain: &[usize]) -> bool {
         let (a, b) = self.ranges[f];
         let seq = self.seq.get(a..b).unwrap_or_default();
         if elems.is_empty() || seq.len() < elems.len() {
             return false;
         }
-        seq.windows(elems.len())
-            .any(|w| w.iter().zip(elems).all(|(p, e)| self.pos_matches(p, e)))
+        seq.windows(elems.len()).any(|w| {
+            w.iter()
+                .zip(elems)
+                .zip(plain)
+                .all(|((p, e), &id)| self.pos_matches(p, e, id))
+        })
     }
 
-    /// Fields among `fields` where the term `elems` matches.
-    fn term_mask(&self, elems: &[Elem], fields: u8) -> u8 {
-        let mut m = fields;
+    /// Fields among the term's where it matches.
+    fn term_mask(&self, term: &Term) -> u8 {
+        let elems = &term.elems[..];
+        let mut m = term.fields;
         for e in elems {
             m &= self.elem_mask(e);
             if m == 0 {
                 return 0;
             }
         }
-        match elems.len() {
-            0 => 0,
-            1 => m,
-            _ => (0..NFIELDS)
-                .filter(|&f| m & (1 << f) != 0 && self.phrase_in(f, elems))
-                .fold(0, |acc, f| acc | (1 << f)),
+        if elems.len() < 2 {
+            return m;
         }
+        // A phrase: its words are all here; find them in a row, comparing
+        // token numbers rather than text (on the stack for usual lengths).
+        let plain_id = |e: &Elem| {
+            if e.prefix {
+                NONE
+            } else {
+                self.lookup(e.plain(), e.plain_hash).unwrap_or(NONE)
+            }
+        };
+        let mut short = [NONE; 8];
+        let long: Vec<usize>;
+        let plain = if let Some(ids) = short.get_mut(..elems.len()) {
+            ids.iter_mut()
+                .zip(elems)
+                .for_each(|(id, e)| *id = plain_id(e));
+            &*ids
+        } else {
+            long = elems.iter().map(plain_id).collect();
+            &long[..]
+        };
+        (0..NFIELDS)
+            .filter(|&f| m & (1 << f) != 0 && self.phrase_in(f, elems, plain))
+            .fold(0, |acc, f| acc | (1 << f))
     }
 }
 
@@ -1062,18 +1114,11 @@ pub struct ProfileSpec {
 /// (`title:Rust` shows `Rust`), deduplicated case- and accent-insensitively,
 /// query terms first, in order.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Match {
+pub struct Match<'a> {
     pub score: f32,
-    /// Matched query/keyword terms as written, deduplicated, in query order.
-    pub words: Vec<String>,
-}
-
-/// A location entry.
-#[derive(Debug, Clone)]
-struct LocEntry {
-    term: Term,
-    /// The entry is `remote` or `télétravail`.
-    remote: bool,
+    /// Matched query/keyword terms as written, deduplicated, in query order
+    /// (borrowed from the profile: most evaluations are thrown away).
+    pub words: Vec<&'a str>,
 }
 
 /// The positive terms (indices into `Matcher::terms`) shown as one word.
@@ -1088,19 +1133,25 @@ const CACHED: usize = 64;
 const UNKNOWN: u8 = u8::MAX;
 
 /// A compiled profile.
+///
+/// Every term it searches for (query terms, keywords, excludes, blocked
+/// companies, locations, and the words that make a location remote) is in
+/// one list, each with the fields it is searched in, so that a
+/// [`MatcherSet`] can evaluate a term shared by many profiles once per offer.
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    /// Query terms, then keyword terms.
     terms: Vec<Term>,
     query: Option<Node>,
-    /// Range of `terms` holding the keywords.
-    keywords: std::ops::Range<usize>,
-    exclude: Vec<Term>,
-    locations: Vec<LocEntry>,
-    block_companies: Vec<Term>,
+    /// Ranges of `terms`, one per criterion.
+    keywords: Range<usize>,
+    exclude: Range<usize>,
+    block_companies: Range<usize>,
+    locations: Range<usize>,
+    /// Per location entry: it is `remote` or `télétravail`.
+    remote_entry: Vec<bool>,
     /// `remote` and `teletravail`, looked for in the location of an offer
     /// for a remote location entry.
-    remote_words: Vec<Term>,
+    remote_words: Range<usize>,
     words: Vec<Word>,
 }
 
@@ -1117,12 +1168,15 @@ fn positive_terms(node: &Node, positive: bool, out: &mut Vec<usize>) {
     }
 }
 
-fn plain_term(word: &str) -> Term {
-    Term {
-        source: word.to_owned(),
-        elems: compile_elems(word),
-        fields: LOCATION,
-    }
+/// Appends `patterns` to `terms`, searched in `fields`; returns their range.
+fn push_terms(
+    terms: &mut Vec<Term>,
+    patterns: impl IntoIterator<Item = Pattern>,
+    fields: u8,
+) -> Range<usize> {
+    let start = terms.len();
+    terms.extend(patterns.into_iter().map(|p| Term { fields, ..p.term }));
+    start..terms.len()
 }
 
 impl Matcher {
@@ -1135,9 +1189,7 @@ impl Matcher {
         if let Some(root) = &query {
             positive_terms(root, true, &mut positive);
         }
-        let kw_start = terms.len();
-        terms.extend(spec.keywords.into_iter().map(|p| p.term));
-        let keywords = kw_start..terms.len();
+        let keywords = push_terms(&mut terms, spec.keywords, DEFAULT_FIELDS);
         positive.extend(keywords.clone());
 
         let mut words: Vec<Word> = Vec::new();
@@ -1161,120 +1213,265 @@ impl Matcher {
             }
         }
 
-        let remote_words = vec![plain_term("remote"), plain_term("teletravail")];
-        let locations = spec
-            .locations
-            .into_iter()
-            .map(|p| {
-                let t = p.term;
-                let remote = t.elems.len() == 1
+        let exclude = push_terms(&mut terms, spec.exclude, DEFAULT_FIELDS);
+        let block_companies = push_terms(&mut terms, spec.block_companies, COMPANY);
+        let locations = push_terms(&mut terms, spec.locations, LOCATION);
+        let remote_entry = terms
+            .get(locations.clone())
+            .unwrap_or_default()
+            .iter()
+            .map(|t| {
+                t.elems.len() == 1
                     && t.elems.iter().all(|e| {
                         !e.prefix && !e.dotted && matches!(&*e.key, "remote" | "teletravail")
-                    });
-                LocEntry { term: t, remote }
+                    })
             })
             .collect();
+        let start = terms.len();
+        for word in ["remote", "teletravail"] {
+            terms.push(Term {
+                source: word.to_owned(),
+                elems: compile_elems(word),
+                fields: LOCATION,
+            });
+        }
+        let remote_words = start..terms.len();
 
         Matcher {
             terms,
             query,
             keywords,
-            exclude: spec.exclude.into_iter().map(|p| p.term).collect(),
+            exclude,
+            block_companies,
             locations,
-            block_companies: spec.block_companies.into_iter().map(|p| p.term).collect(),
+            remote_entry,
             remote_words,
             words,
         }
     }
 
-    /// Fields where term `i` matches, remembered in `cache` for the first
-    /// `CACHED` terms (so scoring does not redo what the filter did).
-    fn term_fields(&self, i: usize, offer: &Indexed, cache: &mut [u8; CACHED]) -> u8 {
-        if let Some(&m) = cache.get(i)
-            && m != UNKNOWN
-        {
-            return m;
-        }
-        let m = self
-            .terms
-            .get(i)
-            .map_or(0, |t| offer.term_mask(&t.elems, t.fields));
-        if let Some(c) = cache.get_mut(i) {
-            *c = m;
-        }
-        m
+    /// Evaluates the profile against an offer: `None` if it does not match.
+    pub fn evaluate(&self, offer: &Indexed) -> Option<Match<'_>> {
+        // Remembers the first `CACHED` terms, so that scoring does not redo
+        // what the filters did.
+        let mut cache = [UNKNOWN; CACHED];
+        self.decide(
+            &mut |i| {
+                if let Some(&m) = cache.get(i)
+                    && m != UNKNOWN
+                {
+                    return m;
+                }
+                let m = self.terms.get(i).map_or(0, |t| offer.term_mask(t));
+                if let Some(c) = cache.get_mut(i) {
+                    *c = m;
+                }
+                m
+            },
+            offer,
+        )
     }
 
-    fn eval(&self, node: &Node, offer: &Indexed, cache: &mut [u8; CACHED]) -> bool {
+    fn eval(&self, node: &Node, mask: &mut impl FnMut(usize) -> u8) -> bool {
         match node {
-            Node::Term(i) => self.term_fields(*i, offer, cache) != 0,
-            Node::And(v) => v.iter().all(|n| self.eval(n, offer, cache)),
-            Node::Or(v) => v.iter().any(|n| self.eval(n, offer, cache)),
-            Node::Not(n) => !self.eval(n, offer, cache),
+            Node::Term(i) => mask(*i) != 0,
+            Node::And(v) => v.iter().all(|n| self.eval(n, mask)),
+            Node::Or(v) => v.iter().any(|n| self.eval(n, mask)),
+            Node::Not(n) => !self.eval(n, mask),
         }
     }
 
-    fn location_ok(&self, offer: &Indexed) -> bool {
+    fn location_ok(&self, offer: &Indexed, mask: &mut impl FnMut(usize) -> u8) -> bool {
         if self.locations.is_empty() || !offer.has_location() {
             return true;
         }
-        self.locations.iter().any(|l| {
-            offer.term_mask(&l.term.elems, LOCATION) != 0
-                || (l.remote
-                    && (offer.remote == Some(true)
-                        || self
-                            .remote_words
-                            .iter()
-                            .any(|w| offer.term_mask(&w.elems, LOCATION) != 0)))
-        })
+        let mut remote = None;
+        self.locations
+            .clone()
+            .zip(&self.remote_entry)
+            .any(|(i, &remote_entry)| {
+                mask(i) != 0
+                    || (remote_entry
+                        && *remote.get_or_insert_with(|| {
+                            offer.remote == Some(true)
+                                || self.remote_words.clone().any(|w| mask(w) != 0)
+                        }))
+            })
     }
 
-    /// Evaluates the profile against an offer: `None` if it does not match.
-    pub fn evaluate(&self, offer: &Indexed) -> Option<Match> {
-        if self
-            .exclude
-            .iter()
-            .any(|t| offer.term_mask(&t.elems, DEFAULT_FIELDS) != 0)
+    /// The decision, given `mask(i)`: the fields where term `i` matches the
+    /// offer.
+    fn decide(&self, mask: &mut impl FnMut(usize) -> u8, offer: &Indexed) -> Option<Match<'_>> {
+        if self.exclude.clone().any(|i| mask(i) != 0)
+            || self.block_companies.clone().any(|i| mask(i) != 0)
+            || !self.location_ok(offer, mask)
         {
             return None;
         }
-        if self
-            .block_companies
-            .iter()
-            .any(|t| offer.term_mask(&t.elems, COMPANY) != 0)
-        {
-            return None;
-        }
-        if !self.location_ok(offer) {
-            return None;
-        }
-        let mut cache = [UNKNOWN; CACHED];
         if let Some(root) = &self.query
-            && !self.eval(root, offer, &mut cache)
+            && !self.eval(root, mask)
         {
             return None;
         }
-        if !self.keywords.is_empty()
-            && !self
-                .keywords
-                .clone()
-                .any(|i| self.term_fields(i, offer, &mut cache) != 0)
-        {
+        if !self.keywords.is_empty() && !self.keywords.clone().any(|i| mask(i) != 0) {
             return None;
         }
         let mut score = 0.0;
         let mut words = Vec::with_capacity(self.words.len());
         for w in &self.words {
-            let mask = w
-                .terms
-                .iter()
-                .fold(0, |m, &i| m | self.term_fields(i, offer, &mut cache));
-            if mask != 0 {
-                score += best_weight(mask);
-                words.push(w.source.clone());
+            let m = w.terms.iter().fold(0, |m, &i| m | mask(i));
+            if m != 0 {
+                score += best_weight(m);
+                words.push(w.source.as_str());
             }
         }
         Some(Match { score, words })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Many profiles
+// ---------------------------------------------------------------------------
+
+/// Identity of a term for sharing: what it searches and where (two terms
+/// with the same key match the same fields of every offer).
+fn term_key(t: &Term) -> Vec<u8> {
+    let mut key = vec![t.fields];
+    for e in &t.elems {
+        key.push(u8::from(e.dotted) | u8::from(e.prefix) << 1);
+        key.extend_from_slice(e.key.as_bytes());
+        key.push(0);
+    }
+    key
+}
+
+/// Every profile of a watchlist, compiled together: the terms they share
+/// are searched once per offer, however many profiles use them.
+#[derive(Debug, Clone, Default)]
+pub struct MatcherSet {
+    matchers: Vec<Matcher>,
+    /// The distinct terms of all profiles.
+    terms: Vec<Term>,
+    /// For each matcher, its term numbers in `terms`.
+    ids: Vec<Vec<u32>>,
+    /// The terms that are one plain word (no prefix, no phrase), by the
+    /// hash of their key, sorted: they are found from the offer's side, by
+    /// looking up each token of the offer once.
+    words: Vec<(u64, u32)>,
+    /// Every term's mask before an offer is seen: 0 for the one-word terms
+    /// (absent unless a token says otherwise), `UNKNOWN` for the others
+    /// (searched when a profile asks).
+    blank: Vec<u8>,
+}
+
+impl MatcherSet {
+    pub fn new(matchers: Vec<Matcher>) -> MatcherSet {
+        let mut seen: std::collections::HashMap<Vec<u8>, u32> = Default::default();
+        let mut terms = Vec::new();
+        let ids = matchers
+            .iter()
+            .map(|m| {
+                m.terms
+                    .iter()
+                    .map(|t| {
+                        *seen.entry(term_key(t)).or_insert_with(|| {
+                            terms.push(t.clone());
+                            u32::try_from(terms.len() - 1).unwrap_or(u32::MAX)
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let one_word = |t: &Term| matches!(&t.elems[..], [e] if !e.prefix);
+        let mut words: Vec<(u64, u32)> = (0..terms.len())
+            .filter_map(|g| {
+                let t: &Term = terms.get(g)?;
+                let e = t.elems.first().filter(|_| one_word(t))?;
+                Some((e.key_hash, u32::try_from(g).ok()?))
+            })
+            .collect();
+        words.sort_unstable();
+        let blank = terms
+            .iter()
+            .map(|t| if one_word(t) { 0 } else { UNKNOWN })
+            .collect();
+        MatcherSet {
+            matchers,
+            terms,
+            ids,
+            words,
+            blank,
+        }
+    }
+
+    /// How many profiles.
+    pub fn len(&self) -> usize {
+        self.matchers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.matchers.is_empty()
+    }
+
+    /// Starts evaluating the profiles on one offer.
+    pub fn on<'a>(&'a self, offer: &'a Indexed) -> OfferEval<'a> {
+        let mut masks = self.blank.clone();
+        for tok in &offer.toks {
+            let from = self.words.partition_point(|&(h, _)| h < tok.hash);
+            for &(h, g) in self.words.get(from..).unwrap_or_default() {
+                if h != tok.hash {
+                    break;
+                }
+                let g = g as usize;
+                if let (Some(t), Some(slot)) = (self.terms.get(g), masks.get_mut(g))
+                    && t.elems.first().map(|e| e.key.as_bytes()) == Some(offer.bytes(tok))
+                {
+                    *slot = tok.mask & t.fields;
+                }
+            }
+        }
+        OfferEval {
+            set: self,
+            offer,
+            masks,
+        }
+    }
+}
+
+/// The profiles of a [`MatcherSet`] being evaluated on one offer; each
+/// distinct term is searched at most once.
+#[derive(Debug)]
+pub struct OfferEval<'a> {
+    set: &'a MatcherSet,
+    offer: &'a Indexed,
+    /// Per distinct term: the fields it matched in, or `UNKNOWN`.
+    masks: Vec<u8>,
+}
+
+impl<'a> OfferEval<'a> {
+    /// Evaluates profile number `k` (in the order given to
+    /// [`MatcherSet::new`]); `None` if it does not match or does not exist.
+    pub fn evaluate(&mut self, k: usize) -> Option<Match<'a>> {
+        let matcher = self.set.matchers.get(k)?;
+        let ids = self.set.ids.get(k)?;
+        let (terms, offer, masks) = (&self.set.terms, self.offer, &mut self.masks);
+        matcher.decide(
+            &mut |i| {
+                let Some(&g) = ids.get(i) else { return 0 };
+                let g = g as usize;
+                match masks.get(g) {
+                    Some(&m) if m != UNKNOWN => m,
+                    _ => {
+                        let m = terms.get(g).map_or(0, |t| offer.term_mask(t));
+                        if let Some(slot) = masks.get_mut(g) {
+                            *slot = m;
+                        }
+                        m
+                    }
+                }
+            },
+            offer,
+        )
     }
 }
 
@@ -1741,8 +1938,9 @@ mod tests {
         assert_eq!(sa, 6.0);
         assert_eq!(sb, 4.0);
         // Negated terms are not shown.
-        let r = query("rust -java OR go").evaluate(&title_offer("Rust"));
-        assert_eq!(r.map(|m| m.words), Some(vec!["rust".to_owned()]));
+        let m = query("rust -java OR go");
+        let r = m.evaluate(&title_offer("Rust"));
+        assert_eq!(r.map(|m| m.words), Some(vec!["rust"]));
     }
 
     // --- errors ---
@@ -1877,6 +2075,46 @@ mod tests {
                 .join(", ");
             let m = query(&q);
             prop_assert!(m.evaluate(&title_offer(&title)).is_some(), "{} vs {}", q, title);
+        }
+
+        #[test]
+        fn prop_set_agrees_with_each_matcher(
+            queries in prop::collection::vec("(-?(title:|company:)?[abc]{1,2}\\*? ){1,4}", 1..6),
+            lists in prop::collection::vec(prop::collection::vec("[abc]{1,2}|remote", 0..3), 4),
+            words in prop::collection::vec("[abc]{1,2}|remote|télétravail", 0..8),
+            remote in any::<Option<bool>>(),
+        ) {
+            let pats = |l: &[String]| l.iter().filter_map(|p| Pattern::parse(p).ok()).collect::<Vec<_>>();
+            let matchers: Vec<Matcher> = queries
+                .iter()
+                .enumerate()
+                .map(|(i, q)| Matcher::new(ProfileSpec {
+                    query: Query::parse(q).ok(),
+                    keywords: pats(&lists[i % 4]),
+                    exclude: pats(&lists[(i + 1) % 4]),
+                    locations: pats(&lists[(i + 2) % 4]),
+                    block_companies: pats(&lists[(i + 3) % 4]),
+                }))
+                .collect();
+            let set = MatcherSet::new(matchers.clone());
+            let half = words.len() / 2;
+            let title = words[..half].join(" ");
+            let rest = words[half..].join(" ");
+            let tags = vec![rest.clone()];
+            let offer = Indexed::new(&OfferText {
+                title: &title,
+                company: Some(&rest),
+                location: Some(&rest),
+                contract: None,
+                tags: &tags,
+                summary: Some(&title),
+                remote,
+            });
+            let mut eval = set.on(&offer);
+            for (k, m) in matchers.iter().enumerate() {
+                prop_assert_eq!(eval.evaluate(k), m.evaluate(&offer));
+            }
+            prop_assert_eq!(eval.evaluate(matchers.len()), None);
         }
 
         #[test]

@@ -215,8 +215,7 @@ fn ingest(
         w.put_offer(&stored)?;
         return Ok(Stored::Merged);
     }
-    let profiles = config.profiles.iter().filter(|p| p.reads(&source.name));
-    let matched = match_and_queue(w, &mut stored, profiles, now)?;
+    let matched = match_and_queue(w, &mut stored, config, |p| p.reads(&source.name), now)?;
     if matched == 0 {
         // match_and_queue writes the offer only when it changed it.
         w.put_offer(&stored)?;
@@ -225,12 +224,14 @@ fn ingest(
     Ok(Stored::New(stored.offer.id.clone()))
 }
 
-/// Evaluates `profiles` on an offer, records the hits on it and queues them
-/// on every channel of each matching profile. Returns the number of matches.
-fn match_and_queue<'p>(
+/// Evaluates the profiles that `wanted` picks on an offer, records the hits
+/// on it and queues them on every channel of each matching profile. Returns
+/// the number of matches.
+fn match_and_queue(
     w: &mut Writer<'_>,
     stored: &mut StoredOffer,
-    profiles: impl Iterator<Item = &'p Profile>,
+    config: &Config,
+    wanted: impl Fn(&Profile) -> bool,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let offer = &stored.offer;
@@ -243,15 +244,16 @@ fn match_and_queue<'p>(
         summary: offer.summary.as_deref(),
         remote: offer.remote,
     });
+    let mut eval = config.matchers.on(&indexed);
     let mut n = 0;
-    for profile in profiles {
-        if stored.hits.contains_key(&profile.name) {
+    for (k, profile) in config.profiles.iter().enumerate() {
+        if !wanted(profile)
+            || stored.hits.contains_key(&profile.name)
+            || !profile.admits(&stored.offer)
+        {
             continue;
         }
-        if !profile.admits(&stored.offer) {
-            continue;
-        }
-        let Some(m) = profile.matcher.evaluate(&indexed) else {
+        let Some(m) = eval.evaluate(k) else {
             continue;
         };
         n += 1;
@@ -259,7 +261,7 @@ fn match_and_queue<'p>(
             profile.name.clone(),
             Hit {
                 score: m.score,
-                words: m.words,
+                words: m.words.into_iter().map(str::to_owned).collect(),
             },
         );
         stored.offer.matches.push(profile.name.clone());
@@ -312,7 +314,8 @@ fn backfill(
                 {
                     continue;
                 }
-                matched += match_and_queue(&mut w, &mut stored, std::iter::once(profile), now)?;
+                matched +=
+                    match_and_queue(&mut w, &mut stored, config, |p| p.name == profile.name, now)?;
             }
             info!(profile = %profile.name, matched, "Backfilled a new profile.");
         }
