@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use url::Url;
 
-use crate::matcher::{Indexed, Matcher, OfferText, Pattern, ProfileSpec, Query};
+use crate::matcher::{Indexed, Matcher, MatcherSet, OfferText, Pattern, ProfileSpec, Query};
 use crate::source::ats::Ats;
 use crate::source::page::Selectors;
 use crate::source::{feed, page};
@@ -94,7 +94,8 @@ pub fn ats(data: &[u8]) {
 }
 
 /// The query language and the pattern parser; what parses is evaluated on
-/// an offer made of the same text, so the indexer is exercised too.
+/// an offer made of the same text, so the indexer is exercised too, both
+/// alone and through a [`MatcherSet`], which must agree.
 pub fn query(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let tags = [text.to_string()];
@@ -110,20 +111,25 @@ pub fn query(data: &[u8]) {
     let query = Query::parse(&text).ok();
     let pattern = Pattern::parse(&text).ok();
     let pats: Vec<Pattern> = pattern.into_iter().collect();
-    let m = Matcher::new(ProfileSpec {
-        query,
-        keywords: pats.clone(),
-        exclude: Vec::new(),
-        locations: pats.clone(),
-        block_companies: Vec::new(),
-    });
-    let _ = m.evaluate(&offer);
-    let m = Matcher::new(ProfileSpec {
-        exclude: pats.clone(),
-        block_companies: pats,
-        ..ProfileSpec::default()
-    });
-    let _ = m.evaluate(&offer);
+    let matchers = vec![
+        Matcher::new(ProfileSpec {
+            query,
+            keywords: pats.clone(),
+            exclude: Vec::new(),
+            locations: pats.clone(),
+            block_companies: Vec::new(),
+        }),
+        Matcher::new(ProfileSpec {
+            exclude: pats.clone(),
+            block_companies: pats,
+            ..ProfileSpec::default()
+        }),
+    ];
+    let set = MatcherSet::new(matchers.clone());
+    let mut eval = set.on(&offer);
+    for (k, m) in matchers.iter().enumerate() {
+        assert_eq!(eval.evaluate(k), m.evaluate(&offer), "profile {k} on {text:?}");
+    }
 }
 
 /// The watchlist compiler on a file's text (it reads no other file).
