@@ -279,8 +279,10 @@ async fn run_command<O: Write, E: Write>(
             let fetcher = Fetcher::new(&config.daemon).context("cannot build the HTTP client")?;
             let report = pipeline::poll(config, store, &fetcher, sources).await?;
             crate::daemon::deliver_immediate(config, store, &fetcher).await;
-            for offer in &report.new {
-                print_offer(out, offer, *json)?;
+            for id in &report.new {
+                if let Some(stored) = store.offer(id)? {
+                    print_offer(out, &stored.offer, *json)?;
+                }
             }
             if !json {
                 let failed: Vec<_> = report

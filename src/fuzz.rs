@@ -128,7 +128,11 @@ pub fn query(data: &[u8]) {
     let set = MatcherSet::new(matchers.clone());
     let mut eval = set.on(&offer);
     for (k, m) in matchers.iter().enumerate() {
-        assert_eq!(eval.evaluate(k), m.evaluate(&offer), "profile {k} on {text:?}");
+        assert_eq!(
+            eval.evaluate(k),
+            m.evaluate(&offer),
+            "profile {k} on {text:?}"
+        );
     }
 }
 

@@ -15,7 +15,7 @@ use tracing::{debug, info, warn};
 use crate::config::{Config, Profile, Source};
 use crate::fetch::Fetcher;
 use crate::matcher::{Indexed, OfferText};
-use crate::offer::{Item, Offer};
+use crate::offer::Item;
 use crate::source;
 use crate::store::{Hit, Ingest, ProfileState, QueueEntry, Store, StoreError, StoredOffer, Writer};
 
@@ -34,8 +34,9 @@ pub enum Outcome {
 /// The result of a cycle.
 #[derive(Debug, Default)]
 pub struct PollReport {
-    /// New offers, in the order first seen, with every source that gave them.
-    pub new: Vec<Offer>,
+    /// Ids of the new offers, in the order first seen (read them from the
+    /// store: a cold cycle may bring tens of thousands).
+    pub new: Vec<String>,
     pub outcomes: Vec<(String, Outcome)>,
     /// Matches queued (offer × profile).
     pub matches: usize,
@@ -146,11 +147,7 @@ pub async fn poll(
     drop(results);
     store.flush()?;
 
-    for id in new_ids {
-        if let Some(stored) = store.offer(&id)? {
-            report.new.push(stored.offer);
-        }
-    }
+    report.new = new_ids;
     let ok = report
         .outcomes
         .iter()
