@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use url::Url;
 
 use crate::matcher::{Indexed, Matcher, MatcherSet, OfferText, Pattern, ProfileSpec, Query};
-use crate::source::ats::Ats;
+use crate::source::ats;
 use crate::source::page::Selectors;
 use crate::source::{feed, page};
 
@@ -74,19 +74,8 @@ pub fn page(data: &[u8]) {
 /// Every ATS adapter on a JSON (or, for Personio, XML) body; the first byte
 /// picks the vendor.
 pub fn ats(data: &[u8]) {
-    const ALL: [&str; 7] = [
-        "greenhouse",
-        "lever",
-        "ashby",
-        "workable",
-        "recruitee",
-        "smartrecruiters",
-        "personio",
-    ];
     let (pick, body) = split_first(data);
-    let Some(ats) = Ats::from_key(ALL[usize::from(pick) % ALL.len()]) else {
-        return;
-    };
+    let ats = ats::ALL[usize::from(pick) % ats::ALL.len()];
     let Ok(url) = ats.endpoint("acme") else {
         return;
     };

@@ -92,8 +92,8 @@ pub enum Ats {
     Personio,
 }
 
-/// Every ATS, in watchlist order.
-const ALL: [Ats; 7] = [
+/// Every ATS, in watchlist order (also the fuzz target's vendor numbering).
+pub const ALL: [Ats; 7] = [
     Ats::Greenhouse,
     Ats::Lever,
     Ats::Ashby,
