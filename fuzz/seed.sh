@@ -23,7 +23,7 @@ done
 while IFS= read -r -d '' f; do
     for b in 0 128; do seed page $b "$f"; done
 done < <(find "$shared"/jobposting-html ../tests/fixtures/pages -type f -print0)
-# Ats::from_key order: greenhouse lever ashby workable recruitee smartrecruiters personio
+# ats::ALL order: greenhouse lever ashby workable recruitee smartrecruiters personio
 vendors=(greenhouse lever ashby workable recruitee smartrecruiters personio)
 for i in "${!vendors[@]}"; do
     for f in "$shared"/ats/"${vendors[$i]}"/* ../tests/fixtures/ats/"${vendors[$i]}"/*; do
