@@ -527,23 +527,7 @@ fn join(items: &[String]) -> Option<String> {
 /// whitespace become one space; bidi overrides (used to disguise text) are
 /// dropped; then it is cut to `max` characters.
 fn one_line(s: &str, max: usize) -> String {
-    let mut out = String::with_capacity(s.len().min(max.saturating_mul(4)));
-    let mut pending_space = false;
-    for c in s.chars() {
-        if matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
-            continue;
-        }
-        if c.is_whitespace() || c.is_control() {
-            pending_space = !out.is_empty();
-            continue;
-        }
-        if pending_space {
-            out.push(' ');
-            pending_space = false;
-        }
-        out.push(c);
-    }
-    truncate(out, max)
+    truncate(super::flatten(s), max)
 }
 
 /// Cuts `s` to at most `max` characters (plus "…"), on a char boundary,

@@ -332,7 +332,7 @@ fn smtp_error(smtp: &Smtp, e: &lettre::transport::smtp::Error) -> EmailError {
         Some(io::ErrorKind::ConnectionReset) => "connection reset".to_owned(),
         Some(io::ErrorKind::UnexpectedEof) => "connection closed by the server".to_owned(),
         _ => {
-            let chain = error_chain(e);
+            let chain = one_line(&super::error_chain(e), REPLY_CHARS);
             if e.is_tls() {
                 format!("TLS failed: {chain}")
             } else {
@@ -357,27 +357,6 @@ fn io_kind(e: &(dyn std::error::Error + 'static)) -> Option<io::ErrorKind> {
         cause = c.source();
     }
     None
-}
-
-/// Each cause's own words, outermost first: lettre's text already ends
-/// with its cause's, so that suffix is cut and repeats are skipped.
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut cause = Some(e);
-    while let Some(c) = cause {
-        let full = c.to_string();
-        let own = match c.source() {
-            Some(inner) => full
-                .strip_suffix(&format!(": {inner}"))
-                .map_or_else(|| full.clone(), str::to_owned),
-            None => full,
-        };
-        if !own.is_empty() && parts.last() != Some(&own) {
-            parts.push(own);
-        }
-        cause = c.source();
-    }
-    one_line(&parts.join(": "), REPLY_CHARS)
 }
 
 /// Server or library text as one line of at most `max` characters: an error

@@ -298,6 +298,51 @@ fn one_line(s: &str) -> String {
     s.replace(['\n', '\r'], " ")
 }
 
+/// Each cause's own words, outermost first, joined by `: `. Some errors
+/// (lettre's, reqwest's) repeat their cause's text at the end of theirs, so
+/// that suffix is cut, and repeats are skipped.
+pub(crate) fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        let full = c.to_string();
+        let own = match c.source() {
+            Some(inner) => full
+                .strip_suffix(&format!(": {inner}"))
+                .map_or_else(|| full.clone(), str::to_owned),
+            None => full,
+        };
+        if !own.is_empty() && parts.last() != Some(&own) {
+            parts.push(own);
+        }
+        cause = c.source();
+    }
+    parts.join(": ")
+}
+
+/// Web text as one line: control characters, line breaks and runs of
+/// whitespace become one space (none at the ends), and bidi overrides (used
+/// to disguise text) are dropped. Callers cut it to their own length.
+pub(crate) fn flatten(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut pending_space = false;
+    for c in s.chars() {
+        if matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+            continue;
+        }
+        if c.is_whitespace() || c.is_control() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A webhook secret, from the environment or a file; never logged.
 fn read_secret(
     env: Option<&str>,

@@ -280,24 +280,7 @@ fn request_error(e: reqwest::Error) -> String {
         }
         cause = c.source();
     }
-    // Each cause's own words, outermost first; some errors repeat their
-    // cause's text at the end of theirs, so that suffix is cut.
-    let mut parts: Vec<String> = Vec::new();
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-    while let Some(c) = cause {
-        let full = c.to_string();
-        let own = match c.source() {
-            Some(inner) => full
-                .strip_suffix(&format!(": {inner}"))
-                .map_or_else(|| full.clone(), str::to_owned),
-            None => full,
-        };
-        if !own.is_empty() && parts.last() != Some(&own) {
-            parts.push(own);
-        }
-        cause = c.source();
-    }
-    clean(&parts.join(": "), REASON_CHARS)
+    clean(&super::error_chain(&e), REASON_CHARS)
 }
 
 /// Serialises a body made of plain data (strings, numbers, dates, vectors
@@ -710,22 +693,7 @@ fn base64(bytes: &[u8]) -> String {
 /// line breaks become spaces (so nothing can start a new header or
 /// markdown block), bidi overrides are dropped.
 fn clean(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    let mut space = false;
-    for c in s.chars() {
-        if matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
-            continue;
-        }
-        if c.is_whitespace() || c.is_control() {
-            space = !out.is_empty();
-            continue;
-        }
-        if space {
-            out.push(' ');
-            space = false;
-        }
-        out.push(c);
-    }
+    let out = super::flatten(s);
     match out.char_indices().nth(max) {
         Some((cut, _)) => {
             let mut cut = out[..cut].trim_end().to_owned();
